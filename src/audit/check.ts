@@ -1,0 +1,131 @@
+import type { ResolvedConfig } from '../config/normalize.js'
+import type { DatabaseSet } from '../db/database-set.js'
+import type { SchemaInfo } from '../db/schema-info.js'
+import { UsageError } from '../errors.js'
+import { RelationGraph } from '../model/graph.js'
+import { describeSide, type Relation } from '../model/relation.js'
+import { selectRelations } from '../model/select.js'
+import { BLOCKING_KINDS, validateRelation } from '../model/validate.js'
+import { SchemaMismatchError } from './errors.js'
+import type { Finding } from './finding.js'
+import { orphanCountSql, orphanSampleSql } from './orphan-query.js'
+
+/** The orphan count of one relation, as `check --json` prints it. */
+export interface RelationResult {
+  name: string
+  child: string
+  parent: string
+  rowsChecked: number
+  orphans: number
+  samples: Record<string, unknown>[]
+  ms: number
+}
+
+/** The result of `refguard check`: `ok` is false when any finding is an error. */
+export interface CheckReport {
+  ok: boolean
+  relations: RelationResult[]
+  findings: Finding[]
+}
+
+/** Options of a check run. */
+export interface CheckOptions {
+  /** Only these relations (by name); all when empty. */
+  relations?: string[]
+  /** How many orphaned keys to show per relation (default 5). */
+  sample?: number
+}
+
+/** Introspects every database the relations touch, with the schemas they name. */
+async function introspectAll(relations: Relation[], databases: DatabaseSet): Promise<Map<string, SchemaInfo>> {
+  const schemasByDatabase = new Map<string, Set<string>>()
+  for (const relation of relations) {
+    for (const side of [relation.child, relation.parent]) {
+      const schemas = schemasByDatabase.get(side.database) ?? new Set<string>()
+      if (side.schema) schemas.add(side.schema)
+      schemasByDatabase.set(side.database, schemas)
+    }
+  }
+  const entries = await Promise.all(
+    [...schemasByDatabase].map(async ([name, schemas]) => {
+      const database = await databases.get(name)
+      return [name, await database.introspect([...schemas])] as const
+    }),
+  )
+  return new Map(entries)
+}
+
+/** The relation with each side's schema made explicit, so identical tables get identical names. */
+function withSchemas(relation: Relation, schemas: Map<string, SchemaInfo>): Relation {
+  const schemaOf = (database: string) => (schemas.get(database) as SchemaInfo).defaultSchema
+  return {
+    ...relation,
+    child: { ...relation.child, schema: relation.child.schema ?? schemaOf(relation.child.database) },
+    parent: { ...relation.parent, schema: relation.parent.schema ?? schemaOf(relation.parent.database) },
+  }
+}
+
+function percent(part: number, whole: number): string {
+  if (whole === 0) return '0%'
+  const share = (100 * part) / whole
+  return share < 0.01 ? '<0.01%' : `${share.toFixed(share < 1 ? 2 : 1)}%`
+}
+
+function orphanFinding(relation: Relation, result: RelationResult): Finding {
+  return {
+    kind: 'orphans',
+    severity: 'error',
+    relation: relation.name,
+    count: result.orphans,
+    message: `${result.orphans} of ${result.rowsChecked} rows (${percent(result.orphans, result.rowsChecked)}) of ${result.child} reference no row of ${result.parent}`,
+    fix: `refguard repair --relation ${relation.name} (dry run first), or delete/NULL them by hand`,
+  }
+}
+
+/** Counts the orphans of `relation` (schemas resolved); reports name its sides as the config wrote them. */
+async function countOrphans(relation: Relation, asWritten: Relation, databases: DatabaseSet, sample: number): Promise<RelationResult> {
+  if (relation.child.database !== relation.parent.database) {
+    throw new UsageError(
+      `relation "${relation.name}" has its parent in database "${relation.parent.database}" and its child in "${relation.child.database}": cross-database checks are not supported yet`,
+      `check it with --relation on the other relations, or keep both tables in one database`,
+    )
+  }
+  const { db } = await databases.get(relation.child.database)
+  const started = performance.now()
+  const counts = await orphanCountSql(relation).execute(db)
+  const row = counts.rows[0] as { rows_checked: unknown; orphans: unknown }
+  const orphans = Number(row.orphans)
+  const samples = orphans > 0 && sample > 0 ? (await orphanSampleSql(relation, sample).execute(db)).rows : []
+  return {
+    name: relation.name,
+    child: describeSide(asWritten.child),
+    parent: describeSide(asWritten.parent),
+    rowsChecked: Number(row.rows_checked),
+    orphans,
+    samples,
+    ms: Math.round(performance.now() - started),
+  }
+}
+
+/** Validates the relations against the live schemas and counts orphans, one anti-join per relation. */
+export async function runCheck(config: ResolvedConfig, databases: DatabaseSet, options: CheckOptions = {}): Promise<CheckReport> {
+  const selected = selectRelations(config.relations, options.relations)
+  const schemas = await introspectAll(selected, databases)
+  const relations = new RelationGraph(selected.map((relation) => withSchemas(relation, schemas))).relationsParentFirst()
+  const problems = relations.flatMap((relation) =>
+    validateRelation(relation, schemas.get(relation.child.database) as SchemaInfo, schemas.get(relation.parent.database) as SchemaInfo),
+  )
+  const blocking = problems.filter((finding) => BLOCKING_KINDS.has(finding.kind))
+  if (blocking.length > 0) throw new SchemaMismatchError(blocking)
+
+  const sample = options.sample ?? 5
+  const results: RelationResult[] = []
+  const findings: Finding[] = [...problems]
+  for (const relation of relations) {
+    const asWritten = selected.find((candidate) => candidate.name === relation.name) as Relation
+    const result = await countOrphans(relation, asWritten, databases, sample)
+    results.push(result)
+    if (result.orphans > 0) findings.push(orphanFinding(relation, result))
+  }
+  return { ok: !findings.some((finding) => finding.severity === 'error'), relations: results, findings }
+}

@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs'
+import { Command, CommanderError } from 'commander'
+import { registerCheck } from './check.js'
+import { registerDemo } from './demo.js'
+import { EXIT } from './run-command.js'
+
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+
+/** Builds the `refguard` command line program. */
+export function buildProgram(): Command {
+  const program = new Command('refguard')
+    .description('Foreign-key guarantees for databases without foreign-key constraints')
+    .version(version)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+  registerCheck(program)
+  registerDemo(program)
+  for (const command of program.commands) command.exitOverride()
+  return program
+}
+
+/** Runs the CLI with the given arguments (without `node` and the script path). */
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' })
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error
+    const informational = ['commander.helpDisplayed', 'commander.version'].includes(error.code)
+    process.exitCode = informational ? EXIT.clean : EXIT.error
+  }
+}

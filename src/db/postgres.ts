@@ -1,0 +1,17 @@
+import { Kysely, PostgresDialect } from 'kysely'
+import pg from 'pg'
+import type { Dialect } from './dialect.js'
+import { introspectPostgres } from './postgres-introspection.js'
+
+/** PostgreSQL through node-postgres. */
+export const postgresDialect: Dialect = {
+  name: 'postgres',
+  family: 'postgres',
+  async connect(location) {
+    const pool = new pg.Pool({ connectionString: location.url, connectionTimeoutMillis: 10_000, max: 10 })
+    // An idle client losing its server must not crash the process; the next query reports it.
+    pool.on('error', () => {})
+    return new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
+  },
+  introspect: (db) => introspectPostgres(db),
+}

@@ -1,0 +1,28 @@
+export { type CheckOptions, type CheckReport, type RelationResult, runCheck } from './audit/check.js'
+export { SchemaMismatchError } from './audit/errors.js'
+export type { Finding, FindingKind } from './audit/finding.js'
+export { defineConfig } from './config/define-config.js'
+export { ConfigError } from './config/errors.js'
+export { findConfigFile, loadConfig } from './config/load.js'
+export { type ResolvedConfig, resolveConfig } from './config/normalize.js'
+export { parseRelationShorthand, ShorthandError } from './config/shorthand.js'
+export type { DatabaseInput, RefguardConfig, RelationDefaults, RelationInput, SideInput } from './config/types.js'
+export { type Database, openDatabase } from './db/connect.js'
+export { DatabaseSet } from './db/database-set.js'
+export type { Dialect } from './db/dialect.js'
+export { ConnectionError } from './db/errors.js'
+export type { ColumnInfo, ForeignKeyInfo, IndexInfo, SchemaInfo, TableInfo } from './db/schema-info.js'
+export { type DatabaseLocation, type DialectName, parseDatabaseUrl, redactUrl } from './db/url.js'
+export { UsageError } from './errors.js'
+export { type Cycle, RelationGraph } from './model/graph.js'
+export type {
+  ChildSide,
+  ExecutionMode,
+  FilterValue,
+  MatchType,
+  ParentSide,
+  ReferentialAction,
+  Relation,
+  TableRef,
+} from './model/relation.js'
+export { validateRelation } from './model/validate.js'

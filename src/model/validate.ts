@@ -1,0 +1,79 @@
+import type { Finding } from '../audit/finding.js'
+import { findColumn, findTable, hasUniqueKey, type SchemaInfo, type TableInfo } from '../db/schema-info.js'
+import { didYouMean } from '../util/suggest.js'
+import { describeSide, qualifiedName, type Relation, type TableRef } from './relation.js'
+
+/** Problems that make a relation impossible to query: its tables or columns do not exist. */
+export const BLOCKING_KINDS = new Set<Finding['kind']>(['unknown-table', 'unknown-column'])
+
+function tableNames(schema: SchemaInfo, ref: TableRef): string[] {
+  const wanted = ref.schema ?? schema.defaultSchema
+  return schema.tables.filter((table) => table.schema === wanted).map((table) => table.name)
+}
+
+function checkColumns(relation: Relation, side: 'child' | 'parent', table: TableInfo, columns: string[]): Finding[] {
+  const names = table.columns.map((column) => column.name)
+  return columns
+    .filter((column) => !findColumn(table, column))
+    .map((column) => ({
+      kind: 'unknown-column' as const,
+      severity: 'error' as const,
+      relation: relation.name,
+      message: `relation "${relation.name}": ${side} table "${qualifiedName(relation[side])}" has no column "${column}"${didYouMean(column, names)}`,
+      fix: `correct the column name in relation "${relation.name}" (columns of ${table.name}: ${names.join(', ')})`,
+    }))
+}
+
+/** Checks one relation against the live schemas of its child and parent databases. */
+export function validateRelation(relation: Relation, childSchema: SchemaInfo, parentSchema: SchemaInfo): Finding[] {
+  const findings: Finding[] = []
+  const sides = [
+    ['child', relation.child, childSchema],
+    ['parent', relation.parent, parentSchema],
+  ] as const
+  const tables: Partial<Record<'child' | 'parent', TableInfo>> = {}
+  for (const [side, ref, schema] of sides) {
+    const table = findTable(schema, ref)
+    if (!table) {
+      findings.push({
+        kind: 'unknown-table',
+        severity: 'error',
+        relation: relation.name,
+        message: `relation "${relation.name}": ${side} table "${qualifiedName(ref)}" does not exist in database "${ref.database}"${didYouMean(ref.table, tableNames(schema, ref))}`,
+        fix: `correct the ${side} table of relation "${relation.name}", or create the table`,
+      })
+    } else tables[side] = table
+  }
+  const { child, parent } = tables
+  if (child)
+    findings.push(...checkColumns(relation, 'child', child, [...relation.child.columns, ...Object.keys(relation.child.where ?? {})]))
+  if (parent) findings.push(...checkColumns(relation, 'parent', parent, relation.parent.columns))
+  if (findings.length > 0 || !child || !parent) return findings
+
+  if (!hasUniqueKey(parent, relation.parent.columns)) {
+    findings.push({
+      kind: 'parent-not-unique',
+      severity: 'error',
+      relation: relation.name,
+      message: `relation "${relation.name}": parent columns ${describeSide(relation.parent)} are not covered by a primary key or unique index, so a child may match several parents`,
+      fix: `CREATE UNIQUE INDEX ${parent.name}_${relation.parent.columns.join('_')}_key ON ${qualifiedName(relation.parent)} (${relation.parent.columns.join(', ')})`,
+    })
+  }
+  if (relation.onDelete === 'set null' || relation.onUpdate === 'set null') {
+    const setColumns =
+      relation.onDelete === 'set null' && relation.onDeleteSetColumns ? relation.onDeleteSetColumns : relation.child.columns
+    for (const name of setColumns) {
+      const column = findColumn(child, name)
+      if (column && !column.nullable) {
+        findings.push({
+          kind: 'nullability',
+          severity: 'error',
+          relation: relation.name,
+          message: `relation "${relation.name}": SET NULL on NOT NULL column ${child.name}.${name}: every delete of a referenced parent would fail`,
+          fix: `make ${child.name}.${name} nullable, or choose another action for relation "${relation.name}"`,
+        })
+      }
+    }
+  }
+  return findings
+}
