@@ -38,10 +38,11 @@ export class RelationGraph {
   }
 
   /**
-   * Groups of table ids, parents before children: the order in which to fix data (a parent's
-   * orphans first, since removing them can orphan its children). Tables in a cycle share a group.
+   * Levels of table ids, parents before children: the order in which to fix data (a parent's orphans
+   * first, since removing them can orphan its children). A level holds the tables whose parents all sit
+   * in earlier levels; tables that form a cycle share one level.
    */
-  parentFirstOrder(): string[][] {
+  parentFirstLevels(): string[][] {
     const components = this.stronglyConnected()
     const componentOf = new Map<string, number>()
     components.forEach((members, index) => {
@@ -53,25 +54,23 @@ export class RelationGraph {
       const to = componentOf.get(tableId(relation.child)) as number
       if (from !== to) incoming[to]?.add(from)
     }
-    const order: string[][] = []
+    const levels: string[][] = []
     const placed = new Set<number>()
     while (placed.size < components.length) {
       const ready = components
         .map((_, index) => index)
         .filter((index) => !placed.has(index) && [...(incoming[index] as Set<number>)].every((from) => placed.has(from)))
-      for (const index of ready) {
-        placed.add(index)
-        order.push([...(components[index] as string[])].sort())
-      }
+      for (const index of ready) placed.add(index)
+      levels.push(ready.flatMap((index) => components[index] as string[]).sort())
     }
-    return order
+    return levels
   }
 
   /** Relations sorted so that a relation's parent table is fixed before its child table. */
   relationsParentFirst(): Relation[] {
     const rank = new Map<string, number>()
-    this.parentFirstOrder().forEach((group, index) => {
-      for (const id of group) rank.set(id, index)
+    this.parentFirstLevels().forEach((level, index) => {
+      for (const id of level) rank.set(id, index)
     })
     return [...this.relations].sort(
       (a, b) => (rank.get(tableId(a.child)) as number) - (rank.get(tableId(b.child)) as number) || a.name.localeCompare(b.name),

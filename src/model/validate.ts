@@ -6,12 +6,17 @@ import { describeSide, qualifiedName, type Relation, type TableRef } from './rel
 /** Problems that make a relation impossible to query: its tables or columns do not exist. */
 export const BLOCKING_KINDS = new Set<Finding['kind']>(['unknown-table', 'unknown-column'])
 
+/** The table as the user would write it: without the schema when it is the default one. */
+function displayName(ref: TableRef, schema: SchemaInfo): string {
+  return ref.schema === schema.defaultSchema ? ref.table : qualifiedName(ref)
+}
+
 function tableNames(schema: SchemaInfo, ref: TableRef): string[] {
   const wanted = ref.schema ?? schema.defaultSchema
   return schema.tables.filter((table) => table.schema === wanted).map((table) => table.name)
 }
 
-function checkColumns(relation: Relation, side: 'child' | 'parent', table: TableInfo, columns: string[]): Finding[] {
+function checkColumns(relation: Relation, side: 'child' | 'parent', table: TableInfo, columns: string[], schema: SchemaInfo): Finding[] {
   const names = table.columns.map((column) => column.name)
   return columns
     .filter((column) => !findColumn(table, column))
@@ -19,7 +24,7 @@ function checkColumns(relation: Relation, side: 'child' | 'parent', table: Table
       kind: 'unknown-column' as const,
       severity: 'error' as const,
       relation: relation.name,
-      message: `relation "${relation.name}": ${side} table "${qualifiedName(relation[side])}" has no column "${column}"${didYouMean(column, names)}`,
+      message: `relation "${relation.name}": ${side} table "${displayName(relation[side], schema)}" has no column "${column}"${didYouMean(column, names)}`,
       fix: `correct the column name in relation "${relation.name}" (columns of ${table.name}: ${names.join(', ')})`,
     }))
 }
@@ -39,15 +44,15 @@ export function validateRelation(relation: Relation, childSchema: SchemaInfo, pa
         kind: 'unknown-table',
         severity: 'error',
         relation: relation.name,
-        message: `relation "${relation.name}": ${side} table "${qualifiedName(ref)}" does not exist in database "${ref.database}"${didYouMean(ref.table, tableNames(schema, ref))}`,
+        message: `relation "${relation.name}": ${side} table "${displayName(ref, schema)}" does not exist in database "${ref.database}"${didYouMean(ref.table, tableNames(schema, ref))}`,
         fix: `correct the ${side} table of relation "${relation.name}", or create the table`,
       })
     } else tables[side] = table
   }
   const { child, parent } = tables
-  if (child)
-    findings.push(...checkColumns(relation, 'child', child, [...relation.child.columns, ...Object.keys(relation.child.where ?? {})]))
-  if (parent) findings.push(...checkColumns(relation, 'parent', parent, relation.parent.columns))
+  const childColumns = [...relation.child.columns, ...Object.keys(relation.child.where ?? {})]
+  if (child) findings.push(...checkColumns(relation, 'child', child, childColumns, childSchema))
+  if (parent) findings.push(...checkColumns(relation, 'parent', parent, relation.parent.columns, parentSchema))
   if (findings.length > 0 || !child || !parent) return findings
 
   if (!hasUniqueKey(parent, relation.parent.columns)) {

@@ -16,7 +16,9 @@ export function closestMatch(name: string, candidates: Iterable<string>): string
   let best: string | undefined
   let bestDistance = Number.POSITIVE_INFINITY
   for (const candidate of candidates) {
-    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase())
+    const [a, b] = [name.toLowerCase(), candidate.toLowerCase()]
+    // A missing or extra suffix such as `_id` is a likely slip even when longer than two characters.
+    const distance = a.length > 2 && (b.startsWith(a) || a.startsWith(b)) ? 1 : editDistance(a, b)
     if (distance < bestDistance) {
       best = candidate
       bestDistance = distance

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { type Kysely, sql } from 'kysely'
 import { type Database, openDatabase } from '../../src/db/connect.js'
 
@@ -19,6 +22,8 @@ export interface TestDatabase {
   db: Kysely<any>
   /** Runs several `;`-separated statements (DDL and fixtures). */
   exec(script: string): Promise<void>
+  /** Closes this process's connection, so another process (the CLI) can open the database; PGlite allows one at a time. */
+  disconnect(): Promise<void>
   drop(): Promise<void>
 }
 
@@ -35,9 +40,10 @@ function withDatabase(url: string, name: string): string {
 /** Creates a fresh, uniquely named database on the dialect's server (or in memory for PGlite). */
 export async function createTestDatabase(dialect: TestDialect, prefix = 'test'): Promise<TestDatabase> {
   if (dialect === 'pglite') {
-    const url = 'pglite://memory'
+    const dir = mkdtempSync(join(tmpdir(), 'rg-pglite-'))
+    const url = `pglite://${dir}`
     const database = await openDatabase('main', url)
-    return wrap(dialect, url, database, async () => database.close())
+    return wrap(dialect, url, database, async () => rmSync(dir, { recursive: true, force: true }))
   }
   const name = uniqueName(prefix)
   const admin = await openDatabase('admin', SERVER_URLS[dialect])
@@ -45,7 +51,6 @@ export async function createTestDatabase(dialect: TestDialect, prefix = 'test'):
   const url = withDatabase(SERVER_URLS[dialect], name)
   const database = await openDatabase('main', url)
   return wrap(dialect, url, database, async () => {
-    await database.close()
     const force = dialect === 'postgres' ? sql` with (force)` : sql``
     await sql`drop database if exists ${sql.id(name)}${force}`.execute(admin.db)
     await admin.close()
@@ -59,7 +64,12 @@ function splitStatements(script: string): string[] {
     .filter((statement) => statement.length > 0)
 }
 
-function wrap(dialect: TestDialect, url: string, database: Database, drop: () => Promise<void>): TestDatabase {
+function wrap(dialect: TestDialect, url: string, database: Database, dropData: () => Promise<void>): TestDatabase {
+  let connected = true
+  const disconnect = async () => {
+    if (connected) await database.close()
+    connected = false
+  }
   return {
     dialect,
     url,
@@ -68,6 +78,10 @@ function wrap(dialect: TestDialect, url: string, database: Database, drop: () =>
     async exec(script) {
       for (const statement of splitStatements(script)) await sql.raw(statement).execute(database.db)
     },
-    drop,
+    disconnect,
+    async drop() {
+      await disconnect()
+      await dropData()
+    },
   }
 }
