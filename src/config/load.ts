@@ -26,15 +26,41 @@ function lineAndColumn(text: string, offset: number): string {
   return `line ${before.length}, column ${(before[before.length - 1] as string).length + 1}`
 }
 
+/** Whether parsing `prefix` fails only because the text ends too early (so the error lies further on). */
+function endsTooEarly(prefix: string): boolean {
+  try {
+    JSON.parse(prefix)
+    return true
+  } catch (error) {
+    const message = (error as Error).message
+    const position = /at position (\d+)/.exec(message)
+    return /end of JSON input|Unterminated string/.test(message) || (position !== null && Number(position[1]) >= prefix.length)
+  }
+}
+
+/** Offset of the first character that makes `text` invalid JSON: the shortest prefix that fails for another reason than its end. */
+function jsonErrorOffset(text: string): number {
+  if (endsTooEarly(text)) return text.length
+  let low = 0
+  let high = text.length
+  while (low < high) {
+    const middle = Math.floor((low + high) / 2)
+    if (endsTooEarly(text.slice(0, middle))) low = middle + 1
+    else high = middle
+  }
+  return low - 1
+}
+
 function readJsonConfig(file: string): unknown {
   const text = readFileSync(file, 'utf8')
   try {
     return JSON.parse(text)
   } catch (error) {
-    const message = (error as Error).message
-    const position = /position (\d+)/.exec(message)
-    const where = position ? ` at ${lineAndColumn(text, Number(position[1]))}` : ''
-    throw new ConfigError(`invalid JSON${where}: ${message}`, { file, fix: 'correct the JSON syntax (no comments or trailing commas)' })
+    const problem = (error as Error).message.split('\n')[0]
+    throw new ConfigError(`invalid JSON at ${lineAndColumn(text, jsonErrorOffset(text))}: ${problem}`, {
+      file,
+      fix: 'correct the JSON syntax (no comments or trailing commas)',
+    })
   }
 }
 

@@ -35,8 +35,17 @@ function knownKeysAt(path: PropertyKey[]): string[] {
   return KNOWN_KEYS.relation ?? []
 }
 
+/** The fix to suggest for a zod issue that is not an unknown key. */
+function fixFor(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_value') return `use one of: ${issue.values.map(String).join(', ')}`
+  if (issue.code === 'invalid_type' && issue.input === undefined) return `add "${String(issue.path[issue.path.length - 1])}" (${issue.expected})`
+  if (issue.code === 'invalid_type') return `give a value of type ${issue.expected}`
+  return 'see "Configuration" in the README for the accepted form'
+}
+
 function zodFailure(error: z.ZodError, file: string | undefined, prefix = ''): ConfigError {
-  const issue = error.issues[0] as z.core.$ZodIssue
+  // An unknown key is usually a typo, and the cause of any "missing key" issue beside it: report it first.
+  const issue = (error.issues.find((candidate) => candidate.code === 'unrecognized_keys') ?? error.issues[0]) as z.core.$ZodIssue
   const path = formatPath(issue.path, prefix)
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0] as string
@@ -47,8 +56,7 @@ function zodFailure(error: z.ZodError, file: string | undefined, prefix = ''): C
       fix: `remove it or use one of: ${known.join(', ')}`,
     })
   }
-  const fix = issue.code === 'invalid_value' ? `use one of: ${issue.values.map(String).join(', ')}` : undefined
-  return new ConfigError(issue.message, { file, path: path || '(top level)', fix })
+  return new ConfigError(issue.message, { file, path: path || '(top level)', fix: fixFor(issue) })
 }
 
 function parseRelation(raw: unknown, index: number, file: string | undefined): RelationInput {

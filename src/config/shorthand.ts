@@ -22,7 +22,23 @@ interface Token {
   at: number
 }
 
-const PUNCTUATION = ['->', '(', ')', ',', '.', ':', '=']
+const PUNCTUATION = ['->', '<>', '!=', '>=', '<=', '(', ')', ',', '.', ':', '=', '<', '>']
+
+/** Reads a quoted identifier or string starting at `start`; a doubled quote stands for one, as in SQL. */
+function readQuoted(source: string, start: number): { text: string; end: number } {
+  const quote = source[start] as string
+  let text = ''
+  let i = start + 1
+  while (i < source.length) {
+    if (source[i] === quote) {
+      if (source[i + 1] !== quote) return { text, end: i + 1 }
+      i++
+    }
+    text += source[i]
+    i++
+  }
+  throw new ShorthandError(source, start + 1, `unterminated ${quote} quote`)
+}
 
 function tokenize(source: string): Token[] {
   const tokens: Token[] = []
@@ -40,10 +56,9 @@ function tokenize(source: string): Token[] {
       continue
     }
     if (ch === '"' || ch === '`' || ch === "'") {
-      const close = source.indexOf(ch, i + 1)
-      if (close < 0) throw new ShorthandError(source, i + 1, `unterminated ${ch} quote`)
-      tokens.push({ kind: ch === "'" ? 'string' : 'quoted', text: source.slice(i + 1, close), at: i })
-      i = close + 1
+      const { text, end } = readQuoted(source, i)
+      tokens.push({ kind: ch === "'" ? 'string' : 'quoted', text, at: i })
+      i = end
       continue
     }
     const number = /^-?\d+(\.\d+)?/.exec(source.slice(i))
@@ -154,8 +169,10 @@ class ShorthandParser {
       database = first
       names = [this.identifier(what)]
     }
-    while (this.acceptPunct('.')) names.push(this.identifier(what))
-    if (names.length > 2) this.fail(this.previous(), `too many name parts in ${names.join('.')}: use [database:][schema.]table`)
+    while (this.acceptPunct('.')) {
+      if (names.length === 2) this.fail(this.peek(), `too many name parts after ${names.join('.')}: use [database:][schema.]table`)
+      names.push(this.identifier(what))
+    }
     const side: SideInput = { table: names[names.length - 1] as string, columns: this.columnList() }
     if (names.length === 2) side.schema = names[0]
     if (database) side.database = database
@@ -203,10 +220,6 @@ class ShorthandParser {
 
   private peek(): Token {
     return this.tokens[this.position] as Token
-  }
-
-  private previous(): Token {
-    return this.tokens[Math.max(0, this.position - 1)] as Token
   }
 
   private next(): Token {

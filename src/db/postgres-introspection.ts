@@ -94,7 +94,9 @@ export async function introspectPostgres(db: Kysely<any>): Promise<SchemaInfo> {
            con.confupdtype as on_update, con.confdeltype as on_delete, con.confmatchtype as match,
            con.condeferrable as deferrable, con.condeferred as deferred,
            (select json_agg(a.attname order by k.ord)
-              from jsonb_array_elements_text(to_jsonb(con) -> 'confdelsetcols') with ordinality as k(attnum, ord)
+              from jsonb_array_elements_text(
+                     case when jsonb_typeof(to_jsonb(con) -> 'confdelsetcols') = 'array' then to_jsonb(con) -> 'confdelsetcols' else '[]' end
+                   ) with ordinality as k(attnum, ord)
               join pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.attnum::int2) as set_columns
     from pg_constraint con
     join pg_class c on c.oid = con.conrelid
