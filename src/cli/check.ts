@@ -30,7 +30,7 @@ export function registerCheck(program: Command): void {
         const databases = new DatabaseSet(config)
         try {
           const report = await runCheck(config, databases, { relations: options.relation, sample: options.sample })
-          const output = json ? JSON.stringify(report, null, 2) : formatCheckText(report)
+          const output = json ? JSON.stringify(report, null, 2) : formatCheckText(report, options.sample)
           if (options.out) writeFileSync(options.out, `${output}\n`)
           else process.stdout.write(`${output}\n`)
           return report.ok ? EXIT.clean : EXIT.findings

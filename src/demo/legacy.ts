@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely'
 import type { CheckReport } from '../audit/check.js'
 import type { DemoExample } from './example.js'
-import { countOf, listOf, resultOf, sampledKeys } from './wording.js'
+import { countOf, keyed, resultOf, sampledKeys } from './wording.js'
 
 const CITIES = ['Warszawa', 'Kraków', 'Gdańsk', 'Wrocław', 'Poznań']
 const CATEGORIES = ['teacher', 'student', 'parent']
@@ -88,7 +88,7 @@ function explainPurge(report: CheckReport): string {
   const memberships = resultOf(report, 'users_categories_user_id_fkey')
   if (memberships.orphans === 0) return 'Every users_categories row belongs to a user.'
   return (
-    `${countOf(memberships.orphans, 'users_categories row')} belong to users ${listOf(sampledKeys(memberships))}, ` +
+    `${countOf(memberships.orphans, 'users_categories row')} ${memberships.orphans === 1 ? 'belongs' : 'belong'} to ${keyed('user', sampledKeys(memberships))}, ` +
     'purged as inactive by a daily script that deleted from users only.'
   )
 }
@@ -100,11 +100,12 @@ function explainSentinel(report: CheckReport): string[] {
   const onlyZero = keys.length === 1 && keys[0] === '0'
   const lines = [
     onlyZero
-      ? `${countOf(cities.orphans, 'user')} of ${cities.rowsChecked} have city_id = 0, which no city has: 0 used where NULL was meant ("no city").`
-      : `${countOf(cities.orphans, 'user')} of ${cities.rowsChecked} point at cities ${listOf(keys)}, which do not exist${keys.includes('0') ? ' (0 is the legacy "no city")' : ''}.`,
+      ? `${cities.orphans} of ${countOf(cities.rowsChecked, 'user')} have city_id = 0, and no city has id 0: 0 was used where NULL was ` +
+        'meant ("no city"), so a real FOREIGN KEY would reject these rows.'
+      : `${cities.orphans} of ${countOf(cities.rowsChecked, 'user')} point at ${keyed('city', keys, 'cities')}, which do not exist` +
+        `${keys.includes('0') ? ' (0 is the legacy "no city")' : ''}.`,
   ]
-  const notNull = report.findings.find((finding) => finding.kind === 'nullability' && finding.relation === cities.name)
-  if (notNull) {
+  if (report.findings.some((finding) => finding.kind === 'nullability' && finding.relation === cities.name)) {
     lines.push(
       'The check also flags users.city_id as NOT NULL, so ON DELETE SET NULL could never run: make it nullable, then UPDATE the 0s to NULL.',
     )

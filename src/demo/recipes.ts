@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely'
 import type { CheckReport } from '../audit/check.js'
 import type { DemoExample } from './example.js'
-import { countOf, listOf, resultOf, sampledKeys } from './wording.js'
+import { countOf, keyed, resultOf, sampledKeys } from './wording.js'
 
 interface Recipe {
   name: string
@@ -38,7 +38,11 @@ const RECIPES: Recipe[] = [
       ['vegetable stock', '500 ml'],
       ['olive oil', '2 tbsp'],
     ],
-    steps: ['Soften the onion and garlic in the oil.', 'Add the tomatoes and stock; simmer for 20 minutes.', 'Blend until smooth and season.'],
+    steps: [
+      'Soften the onion and garlic in the oil.',
+      'Add the tomatoes and stock; simmer for 20 minutes.',
+      'Blend until smooth and season.',
+    ],
   },
   {
     name: 'Guacamole',
@@ -232,7 +236,9 @@ async function seed(db: Kysely<any>): Promise<void> {
   const idOf = new Map(inserted.map((row) => [row.name as string, row.id as number]))
   await kitchen
     .insertInto('ingredients')
-    .values(RECIPES.flatMap((recipe) => recipe.ingredients.map(([name, quantity]) => ({ recipe_id: idOf.get(recipe.name), name, quantity }))))
+    .values(
+      RECIPES.flatMap((recipe) => recipe.ingredients.map(([name, quantity]) => ({ recipe_id: idOf.get(recipe.name), name, quantity }))),
+    )
     .execute()
   await kitchen
     .insertInto('steps')
@@ -250,10 +256,12 @@ function explain(report: CheckReport): string[] {
   const steps = resultOf(report, 'steps_recipe_id_fkey')
   if (ingredients.orphans + steps.orphans === 0) return ['No orphans: every ingredient and step belongs to a recipe.']
   const recipes = [...new Set([...sampledKeys(ingredients), ...sampledKeys(steps)])].sort((a, b) => Number(a) - Number(b))
+  const deleted = `${keyed('recipe', recipes)}, which ${recipes.length === 1 ? 'was' : 'were'}`
   return [
-    `${countOf(ingredients.orphans, 'ingredient')} and ${countOf(steps.orphans, 'step')} still point at ${recipes.length === 1 ? 'recipe' : 'recipes'} ${listOf(recipes)}, which was deleted without its cascade:`,
-    'the main DELETE ran, the secondary DELETEs of the inline strategy never did (a crash in between, or a lost queue message).',
-    `The app never shows them, yet they make up ${countOf(ingredients.orphans + steps.orphans, 'row')} of ${ingredients.rowsChecked + steps.rowsChecked} and would stop a real FOREIGN KEY from being added.`,
+    `${countOf(ingredients.orphans, 'ingredient')} and ${countOf(steps.orphans, 'step')} still point at ${deleted} deleted without ` +
+      'the cascade: the main DELETE ran, the secondary DELETEs never did (a crash in between, or a lost queue message).',
+    `The app never shows them, yet they are ${ingredients.orphans + steps.orphans} of ${ingredients.rowsChecked + steps.rowsChecked} ` +
+      'ingredient and step rows, and they would stop a real FOREIGN KEY from being added.',
   ]
 }
 

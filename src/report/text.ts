@@ -7,8 +7,8 @@ function formatSample(sample: Record<string, unknown>): string {
   return values.length === 1 ? (values[0] as string) : `(${values.join(', ')})`
 }
 
-/** The human-readable check report: one table of relations, then the findings with their fixes. */
-export function formatCheckText(report: CheckReport): string {
+/** The human-readable check report: one table of relations, then the findings with their fixes; `sampleLimit` is the --sample used. */
+export function formatCheckText(report: CheckReport, sampleLimit: number): string {
   const lines: string[] = []
   const count = (n: number) => n.toLocaleString('en-US')
   const rows = report.relations.map((relation) => [
@@ -28,7 +28,7 @@ export function formatCheckText(report: CheckReport): string {
     lines.push('', pc.bold('Orphaned keys (samples)'))
     for (const relation of samples) {
       lines.push(
-        `  ${relation.name}: ${relation.samples.map(formatSample).join(', ')}${relation.orphans > relation.samples.length ? ', ...' : ''}`,
+        `  ${relation.name}: ${relation.samples.map(formatSample).join(', ')}${relation.samples.length >= sampleLimit ? ', ...' : ''}`,
       )
     }
   }
