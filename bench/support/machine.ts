@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { cpus, totalmem } from 'node:os'
+import { cpus, loadavg, totalmem } from 'node:os'
 import { type RawBuilder, sql } from 'kysely'
 import { openDatabase } from '../../src/index.js'
 import { SERVER_URLS } from './databases.js'
@@ -33,7 +33,7 @@ function pgliteVersion(): string {
   return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version
 }
 
-/** One line naming the CPU, cores, memory, Node and database versions the numbers come from. */
+/** One line naming the CPU, cores, memory, current load, Node and database versions the numbers come from. */
 export async function describeMachine(): Promise<string> {
   const [postgres, mariadb] = await Promise.all([
     serverVersion(SERVER_URLS.postgres, sql`select current_setting('server_version') as version`),
@@ -41,7 +41,7 @@ export async function describeMachine(): Promise<string> {
   ])
   const memoryGib = Math.round(totalmem() / 1024 ** 3)
   return [
-    `${cpuModel()}, ${cpus().length} cores, ${memoryGib} GiB RAM`,
+    `${cpuModel()}, ${cpus().length} cores, ${memoryGib} GiB RAM, 1-minute load average ${loadavg()[0]?.toFixed(2)} at start`,
     `Node ${process.version}`,
     `PostgreSQL ${postgres}`,
     `MariaDB ${mariadb}`,

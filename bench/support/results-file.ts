@@ -23,8 +23,6 @@ export function writeResultsSection(name: string, body: string): void {
   const from = current.indexOf(start)
   const to = current.indexOf(end)
   const next =
-    from >= 0 && to > from
-      ? current.slice(0, from) + section + current.slice(to + end.length)
-      : `${current.trimEnd()}\n\n${section}\n`
+    from >= 0 && to > from ? current.slice(0, from) + section + current.slice(to + end.length) : `${current.trimEnd()}\n\n${section}\n`
   writeFileSync(RESULTS_FILE, next)
 }

@@ -5,14 +5,14 @@ export interface Timing {
 }
 
 /** The median of a non-empty list of numbers. */
-export function median(values: number[]): number {
+function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   const middle = Math.floor(sorted.length / 2)
   return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
 }
 
 /** Milliseconds one call of `action` takes. */
-export async function timeOnce(action: () => Promise<unknown>): Promise<number> {
+async function timeOnce(action: () => Promise<unknown>): Promise<number> {
   const started = performance.now()
   await action()
   return performance.now() - started
@@ -22,7 +22,10 @@ export async function timeOnce(action: () => Promise<unknown>): Promise<number> 
  * Runs every case `runs` times, rotating which case goes first each round so that caches and
  * server state favour none of them; returns the median and minimum per case.
  */
-export async function measureRotating<K extends string>(runs: number, cases: Record<K, () => Promise<unknown>>): Promise<Record<K, Timing>> {
+export async function measureRotating<K extends string>(
+  runs: number,
+  cases: Record<K, () => Promise<unknown>>,
+): Promise<Record<K, Timing>> {
   const names = Object.keys(cases) as K[]
   const samples = new Map<K, number[]>(names.map((name) => [name, []]))
   for (let round = 0; round < runs; round++) {

@@ -1,0 +1,5 @@
+import { checkBenchmark } from './check.js'
+import type { Benchmark } from './support/benchmark.js'
+
+/** Every benchmark `bench/run.ts` knows, by name. */
+export const BENCHMARKS: readonly Benchmark[] = [checkBenchmark]
