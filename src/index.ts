@@ -13,6 +13,8 @@ export type { Dialect } from './db/dialect.js'
 export { ConnectionError } from './db/errors.js'
 export type { ColumnInfo, ForeignKeyInfo, IndexInfo, SchemaInfo, TableInfo } from './db/schema-info.js'
 export { type DatabaseLocation, type DialectName, parseDatabaseUrl, redactUrl } from './db/url.js'
+export { ReferentialIntegrityError, UnguardedWriteError, type ViolatingAction } from './enforce/errors.js'
+export { createGuard, type Guard, type GuardOptions } from './enforce/guard.js'
 export { UsageError } from './errors.js'
 export { type Cycle, RelationGraph } from './model/graph.js'
 export type {

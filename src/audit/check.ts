@@ -4,6 +4,7 @@ import type { SchemaInfo } from '../db/schema-info.js'
 import { UsageError } from '../errors.js'
 import { RelationGraph } from '../model/graph.js'
 import { describeSide, type Relation } from '../model/relation.js'
+import { schemasByDatabase, withSchemas } from '../model/resolve-schemas.js'
 import { selectRelations } from '../model/select.js'
 import { BLOCKING_KINDS, validateRelation } from '../model/validate.js'
 import { SchemaMismatchError } from './errors.js'
@@ -38,31 +39,13 @@ export interface CheckOptions {
 
 /** Introspects every database the relations touch, with the schemas they name. */
 async function introspectAll(relations: Relation[], databases: DatabaseSet): Promise<Map<string, SchemaInfo>> {
-  const schemasByDatabase = new Map<string, Set<string>>()
-  for (const relation of relations) {
-    for (const side of [relation.child, relation.parent]) {
-      const schemas = schemasByDatabase.get(side.database) ?? new Set<string>()
-      if (side.schema) schemas.add(side.schema)
-      schemasByDatabase.set(side.database, schemas)
-    }
-  }
   const entries = await Promise.all(
-    [...schemasByDatabase].map(async ([name, schemas]) => {
+    [...schemasByDatabase(relations)].map(async ([name, schemas]) => {
       const database = await databases.get(name)
-      return [name, await database.introspect([...schemas])] as const
+      return [name, await database.introspect(schemas)] as const
     }),
   )
   return new Map(entries)
-}
-
-/** The relation with each side's schema made explicit, so identical tables get identical names. */
-function withSchemas(relation: Relation, schemas: Map<string, SchemaInfo>): Relation {
-  const schemaOf = (database: string) => (schemas.get(database) as SchemaInfo).defaultSchema
-  return {
-    ...relation,
-    child: { ...relation.child, schema: relation.child.schema ?? schemaOf(relation.child.database) },
-    parent: { ...relation.parent, schema: relation.parent.schema ?? schemaOf(relation.parent.database) },
-  }
 }
 
 function percent(part: number, whole: number): string {

@@ -38,7 +38,8 @@ function knownKeysAt(path: PropertyKey[]): string[] {
 /** The fix to suggest for a zod issue that is not an unknown key. */
 function fixFor(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_value') return `use one of: ${issue.values.map(String).join(', ')}`
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `add "${String(issue.path[issue.path.length - 1])}" (${issue.expected})`
+  if (issue.code === 'invalid_type' && issue.input === undefined)
+    return `add "${String(issue.path[issue.path.length - 1])}" (${issue.expected})`
   if (issue.code === 'invalid_type') return `give a value of type ${issue.expected}`
   return 'see "Configuration" in the README for the accepted form'
 }

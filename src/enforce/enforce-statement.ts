@@ -1,0 +1,88 @@
+import {
+  type CompiledQuery,
+  DeleteQueryNode,
+  InsertQueryNode,
+  MergeQueryNode,
+  type QueryResult,
+  RawNode,
+  sql,
+  UpdateQueryNode,
+} from 'kysely'
+import { absentKeys, checkNotReferenced, checkParentsExist } from './checks.js'
+import { type EnforcementContext, noPendingChecks, type PendingChecks } from './context.js'
+import { UnguardedWriteError, type ViolatingAction } from './errors.js'
+import { processInsert } from './process-insert.js'
+import { processWrite } from './process-write.js'
+import { rawWriteTarget } from './raw-writes.js'
+import type { DeferredCheck } from './runner.js'
+import { deleteSpec, updateSpec } from './write-spec.js'
+
+/** Whether a compiled query is a write refguard must enforce (or refuse); reads pass straight through. */
+export function needsEnforcement(compiled: CompiledQuery, guardedTables: Set<string>): boolean {
+  const node = compiled.query
+  if (InsertQueryNode.is(node) || UpdateQueryNode.is(node) || DeleteQueryNode.is(node) || MergeQueryNode.is(node)) return true
+  if (RawNode.is(node)) {
+    const table = rawWriteTarget(compiled.sql, guardedTables)
+    if (table) {
+      throw new UnguardedWriteError(
+        `raw SQL writes table "${table}", which a relation guards, and refguard cannot enforce raw SQL: build it with guard.db (insertInto/updateTable/deleteFrom), or run it through guard.unguarded and check afterwards with guard.check()`,
+      )
+    }
+  }
+  return false
+}
+
+async function isolationLevel(context: EnforcementContext): Promise<string> {
+  const { transaction } = context.runner
+  if (!transaction.isolation) {
+    const result = await context.runner.run<{ level: string }>(sql`select current_setting('transaction_isolation') as level`)
+    transaction.isolation = result.rows[0]?.level ?? 'read committed'
+  }
+  return transaction.isolation
+}
+
+/** The checks PostgreSQL makes when a statement ends: RESTRICT, NO ACTION, new child keys, and the snapshot crosscheck. */
+async function finishStatement(context: EnforcementContext, pending: PendingChecks, action: ViolatingAction): Promise<void> {
+  for (const { relation, keys } of pending.restrict)
+    await checkNotReferenced(context, relation, keys, { exceptStillPresent: false, action })
+  for (const { relation, keys } of pending.noAction) await checkNotReferenced(context, relation, keys, { exceptStillPresent: true, action })
+  for (const { relation, keys } of pending.parentExists) await checkParentsExist(context, relation, keys, action)
+  if (context.runner.engine !== 'postgres' || pending.removed.length === 0) return
+  if ((await isolationLevel(context)) === 'read committed') return
+  for (const { relation, keys } of pending.removed) {
+    const absent = await absentKeys(context, relation, keys)
+    if (absent.length > 0) await context.crosscheck(relation, absent)
+  }
+}
+
+/** Runs one enforced write with its cascades and end-of-statement checks (the caller makes it atomic). */
+export async function enforceStatement(context: EnforcementContext, compiled: CompiledQuery): Promise<QueryResult<unknown>> {
+  const node = compiled.query
+  const pending = noPendingChecks()
+  let result: QueryResult<unknown>
+  let action: ViolatingAction
+  if (InsertQueryNode.is(node)) {
+    action = 'insert'
+    result = await processInsert(context, node, pending)
+  } else if (UpdateQueryNode.is(node)) {
+    action = 'update'
+    result = await processWrite(context, updateSpec(node), pending, true)
+  } else if (DeleteQueryNode.is(node)) {
+    action = 'delete'
+    result = await processWrite(context, deleteSpec(node), pending, true)
+  } else {
+    throw new UnguardedWriteError(
+      'refguard does not enforce MERGE yet: split it into insertInto/updateTable/deleteFrom, or use guard.unguarded',
+    )
+  }
+  await finishStatement(context, pending, action)
+  return result
+}
+
+/** The checks of `deferrable initially deferred` relations, made at commit. */
+export async function runDeferredChecks(context: EnforcementContext, checks: DeferredCheck[]): Promise<void> {
+  for (const check of checks) {
+    if (check.kind === 'parent-exists') await checkParentsExist(context, check.relation, check.keys, 'commit')
+    else await checkNotReferenced(context, check.relation, check.keys, { exceptStillPresent: true, action: 'commit' })
+  }
+}

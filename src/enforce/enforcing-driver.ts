@@ -1,0 +1,153 @@
+import {
+  type CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  type QueryCompiler,
+  type QueryResult,
+  sql,
+  type TransactionSettings,
+} from 'kysely'
+import type { EnforcementContext } from './context.js'
+import { enforceStatement, needsEnforcement, runDeferredChecks } from './enforce-statement.js'
+import { Runner, type TransactionState } from './runner.js'
+
+/** Builds the context the engine needs for statements on one connection. */
+export type ContextFactory = (runner: Runner) => EnforcementContext
+
+/** How the engine reaches the database: compiler, engine name and the tables it guards. */
+export interface EnforcementSetup {
+  compile: QueryCompiler['compileQuery']
+  engine: Runner['engine']
+  guardedTables: Set<string>
+  context: ContextFactory
+}
+
+let savepointCounter = 0
+
+/** A connection whose writes are enforced: each one runs atomically with its checks and cascades. */
+class EnforcingConnection implements DatabaseConnection {
+  readonly transaction: TransactionState = { active: false, deferred: [] }
+
+  constructor(
+    readonly inner: DatabaseConnection,
+    private readonly setup: EnforcementSetup,
+  ) {}
+
+  /** Runs refguard's own statements on this connection, bypassing enforcement. */
+  runner(): Runner {
+    return new Runner(this.inner, this.setup.compile, this.setup.engine, this.transaction)
+  }
+
+  async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    if (!needsEnforcement(compiled, this.setup.guardedTables)) return this.inner.executeQuery<R>(compiled)
+    const runner = this.runner()
+    const context = this.setup.context(runner)
+    if (this.transaction.active) {
+      // A savepoint makes the statement atomic without ending the caller's transaction, as MySQL does on an error.
+      const savepoint = `refguard_${++savepointCounter}`
+      const deferredBefore = this.transaction.deferred.length
+      await runner.run(rawSql(`savepoint ${savepoint}`))
+      try {
+        const result = await enforceStatement(context, compiled)
+        await runner.run(rawSql(`release savepoint ${savepoint}`))
+        return result as QueryResult<R>
+      } catch (error) {
+        await runner.run(rawSql(`rollback to savepoint ${savepoint}`))
+        this.transaction.deferred.length = deferredBefore
+        throw error
+      }
+    }
+    await runner.run(rawSql(this.setup.engine === 'mysql' ? 'start transaction' : 'begin'))
+    this.transaction.active = true
+    try {
+      const result = await enforceStatement(context, compiled)
+      await runDeferredChecks(context, this.transaction.deferred)
+      await runner.run(rawSql('commit'))
+      return result as QueryResult<R>
+    } catch (error) {
+      await runner.run(rawSql('rollback')).catch(() => {})
+      throw error
+    } finally {
+      this.resetTransaction()
+    }
+  }
+
+  streamQuery<R>(compiled: CompiledQuery, chunkSize: number): AsyncIterableIterator<QueryResult<R>> {
+    needsEnforcement(compiled, this.setup.guardedTables)
+    return this.inner.streamQuery<R>(compiled, chunkSize)
+  }
+
+  resetTransaction(): void {
+    this.transaction.active = false
+    this.transaction.isolation = undefined
+    this.transaction.deferred = []
+  }
+}
+
+function rawSql(text: string) {
+  return sql.raw(text)
+}
+
+/** Wraps a Driver so that every connection it hands out enforces the relations. */
+export class EnforcingDriver implements Driver {
+  constructor(
+    private readonly inner: Driver,
+    private readonly setup: EnforcementSetup,
+  ) {}
+
+  init(): Promise<void> {
+    return this.inner.init()
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    return new EnforcingConnection(await this.inner.acquireConnection(), this.setup)
+  }
+
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    const enforcing = connection as EnforcingConnection
+    await this.inner.beginTransaction(enforcing.inner, settings)
+    enforcing.resetTransaction()
+    enforcing.transaction.active = true
+  }
+
+  /** Runs the checks deferred to commit first; if one fails, the transaction is rolled back and the error thrown. */
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    const enforcing = connection as EnforcingConnection
+    try {
+      const runner = enforcing.runner()
+      await runDeferredChecks(this.setup.context(runner), enforcing.transaction.deferred)
+    } catch (error) {
+      await this.inner.rollbackTransaction(enforcing.inner)
+      enforcing.resetTransaction()
+      throw error
+    }
+    await this.inner.commitTransaction(enforcing.inner)
+    enforcing.resetTransaction()
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    const enforcing = connection as EnforcingConnection
+    enforcing.resetTransaction()
+    await this.inner.rollbackTransaction(enforcing.inner)
+  }
+
+  async savepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
+    await this.inner.savepoint?.((connection as EnforcingConnection).inner, name, compile)
+  }
+
+  async rollbackToSavepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
+    await this.inner.rollbackToSavepoint?.((connection as EnforcingConnection).inner, name, compile)
+  }
+
+  async releaseSavepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
+    await this.inner.releaseSavepoint?.((connection as EnforcingConnection).inner, name, compile)
+  }
+
+  releaseConnection(connection: DatabaseConnection): Promise<void> {
+    return this.inner.releaseConnection((connection as EnforcingConnection).inner)
+  }
+
+  destroy(): Promise<void> {
+    return this.inner.destroy()
+  }
+}
