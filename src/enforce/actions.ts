@@ -95,10 +95,10 @@ export function setChildren(
   event: 'delete' | 'update',
 ): WriteSpec {
   const columns = event === 'delete' && relation.onDeleteSetColumns ? relation.onDeleteSetColumns : relation.child.columns
-  const valueOf = (column: string): Sql => {
+  const newValue = (column: string): Sql => {
     if (to === 'null') return sql`null`
     const expression = context.facts.of(relation.child)?.defaults.get(column)
     return expression ? sql.raw(expression) : sql`null`
   }
-  return generatedSpec(relation, 'update', childrenOf(context, relation, keys), new Map(columns.map((column) => [column, valueOf(column)])))
+  return generatedSpec(relation, 'update', childrenOf(context, relation, keys), new Map(columns.map((column) => [column, newValue(column)])))
 }

@@ -1,3 +1,4 @@
+import type { Relation } from '../model/relation.js'
 import { ReferentialIntegrityError, type ViolatingAction } from './errors.js'
 import type { KeyTuple } from './keys.js'
 
