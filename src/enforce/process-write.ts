@@ -185,6 +185,8 @@ async function applyAction(
       for (const chunk of chunks(keys, CASCADE_CHUNK)) {
         await processWrite(context, setChildren(context, relation, chunk, action === 'set null' ? 'null' : 'default', kind), pending, false)
       }
+      // A child whose default equals the removed key keeps referencing it; PostgreSQL re-checks for exactly this.
+      if (action === 'set default') pending.noAction.push({ relation, keys })
       return
     case 'restrict':
       if (context.runner.family === 'postgres') pending.restrict.push({ relation, keys })

@@ -59,7 +59,7 @@ export async function createTestDatabase(dialect: TestDialect, prefix = 'test'):
 
 function splitStatements(script: string): string[] {
   return script
-    .split(/;\s*(?:\n|$)/)
+    .split(/;\s*/)
     .map((statement) => statement.trim())
     .filter((statement) => statement.length > 0)
 }
