@@ -56,10 +56,15 @@ describe('refguard CLI', () => {
   })
 
   it('exits 2 on an unreachable host, naming host, port and database', async () => {
-    const dir = writeTempFiles({ 'pg.json': configWith('postgres://postgres:s3cret@127.0.0.1:1/shop'), 'my.json': configWith('mysql://root@127.0.0.1:1/shop') })
+    const dir = writeTempFiles({
+      'pg.json': configWith('postgres://postgres:s3cret@127.0.0.1:1/shop'),
+      'my.json': configWith('mysql://root@127.0.0.1:1/shop'),
+    })
     const pg = await runCli(['check', '--config', join(dir, 'pg.json')])
     expect(pg.code).toBe(2)
-    expect(pg.stderr).toContain('cannot connect to database "main" (PostgreSQL at 127.0.0.1:1, database shop, user postgres): connection refused')
+    expect(pg.stderr).toContain(
+      'cannot connect to database "main" (PostgreSQL at 127.0.0.1:1, database shop, user postgres): connection refused',
+    )
     expect(pg.stderr).not.toContain('s3cret')
     const my = await runCli(['check', '--config', join(dir, 'my.json')])
     expect(my.code).toBe(2)

@@ -41,10 +41,22 @@ describe('resolveConfig', () => {
   })
 
   it.each([
-    [{ databases, relations: [{ child: { table: 'a', colums: ['x'] }, parent: { table: 'b', columns: ['y'] } }] }, 'relations[0].child', 'unknown key "colums" (did you mean "columns"?)'],
-    [{ databases, relations: [{ child: { table: 'a', columns: ['x'] }, parent: { table: 'b', columns: ['y'] }, onDelete: 'explode' }] }, 'relations[0].onDelete', 'use one of: cascade, restrict, no action, set null, set default'],
+    [
+      { databases, relations: [{ child: { table: 'a', colums: ['x'] }, parent: { table: 'b', columns: ['y'] } }] },
+      'relations[0].child',
+      'unknown key "colums" (did you mean "columns"?)',
+    ],
+    [
+      { databases, relations: [{ child: { table: 'a', columns: ['x'] }, parent: { table: 'b', columns: ['y'] }, onDelete: 'explode' }] },
+      'relations[0].onDelete',
+      'use one of: cascade, restrict, no action, set null, set default',
+    ],
     [{ databases, relations: ['a(x, y) -> b(z)'] }, 'relations[0]', 'child has 2 column(s) (x, y) but parent has 1 (z)'],
-    [{ databases, relations: ['a(x) -> b(y)', 'a(x) -> c(y)'] }, 'relations[1]', 'relation name "a_x_fkey" is already used by relations[0]'],
+    [
+      { databases, relations: ['a(x) -> b(y)', 'a(x) -> c(y)'] },
+      'relations[1]',
+      'relation name "a_x_fkey" is already used by relations[0]',
+    ],
     [{ databases, relations: ['a(x) -> billng:b(y)'] }, 'relations[0]', 'unknown database "billng"'],
     [{ databases, relations: ['a(x) -> b(y) on delete explode'] }, 'relations[0]', 'at column 24'],
     [{ databases, relations: ['a(x, y) -> b(p, q) on delete set null (z)'] }, 'relations[0]', 'onDeleteSetColumns names "z"'],
@@ -75,7 +87,10 @@ describe('loadConfig', () => {
       'a.ts': `import { defineConfig } from '${join(process.cwd(), 'src/index.ts')}'\nconst x: number = 1\nexport default defineConfig(${body})\n`,
       'b.mjs': `export default ${body}\n`,
       'c.js': `export default ${body}\n`,
-      'd.json': JSON.stringify({ databases: { main: { url: 'pglite://memory' } }, relations: ['steps(recipe_id) -> recipes(id) on delete cascade'] }),
+      'd.json': JSON.stringify({
+        databases: { main: { url: 'pglite://memory' } },
+        relations: ['steps(recipe_id) -> recipes(id) on delete cascade'],
+      }),
     })
     const loaded = await Promise.all(['a.ts', 'b.mjs', 'c.js', 'd.json'].map((name) => loadConfig(join(dir, name))))
     for (const config of loaded) expect(config.relations).toEqual(loaded[3]?.relations)

@@ -15,7 +15,10 @@ describe('RelationGraph', () => {
   )
 
   it('knows the children and parents of a table', () => {
-    expect(chain.childrenOf({ database: 'main', table: 'users' }).map((r) => r.name)).toEqual(['orders_user_id_fkey', 'products_added_by_fkey'])
+    expect(chain.childrenOf({ database: 'main', table: 'users' }).map((r) => r.name)).toEqual([
+      'orders_user_id_fkey',
+      'products_added_by_fkey',
+    ])
     expect(chain.parentsOf({ database: 'main', table: 'order_items' }).map((r) => r.name)).toEqual([
       'order_items_order_id_fkey',
       'order_items_product_id_fkey',

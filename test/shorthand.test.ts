@@ -47,7 +47,12 @@ describe('relation shorthand', () => {
     )
     expect(relation).toEqual({
       name: 'lines_order',
-      child: { schema: 'sales', table: 'order_lines', columns: ['order_id', 'line_no'], where: { kind: 'x', live: true, n: -2, gone: null } },
+      child: {
+        schema: 'sales',
+        table: 'order_lines',
+        columns: ['order_id', 'line_no'],
+        where: { kind: 'x', live: true, n: -2, gone: null },
+      },
       parent: { database: 'billing', schema: 'sales', table: 'orders', columns: ['id', 'no'] },
       onDelete: 'set null',
       onDeleteSetColumns: ['order_id'],

@@ -14,7 +14,10 @@ describe('database URLs', () => {
     })
     expect(parseDatabaseUrl('postgresql://h/app')).toMatchObject({ dialect: 'postgres', port: 5432 })
     expect(parseDatabaseUrl('mysql://root@127.0.0.1/test')).toMatchObject({ dialect: 'mysql', port: 3306, database: 'test' })
-    expect(parseDatabaseUrl('mariadb://root@127.0.0.1:3307/test')).toMatchObject({ dialect: 'mysql', url: 'mysql://root@127.0.0.1:3307/test' })
+    expect(parseDatabaseUrl('mariadb://root@127.0.0.1:3307/test')).toMatchObject({
+      dialect: 'mysql',
+      url: 'mysql://root@127.0.0.1:3307/test',
+    })
     expect(parseDatabaseUrl('pglite://memory')).toEqual({ dialect: 'pglite', redacted: 'pglite://memory' })
     expect(parseDatabaseUrl('pglite://data/db', '/srv/app').dataDir).toBe('/srv/app/data/db')
     expect(parseDatabaseUrl('pglite:///var/lib/db').dataDir).toBe('/var/lib/db')
