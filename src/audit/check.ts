@@ -1,6 +1,6 @@
 import type { ResolvedConfig } from '../config/normalize.js'
 import type { DatabaseSet } from '../db/database-set.js'
-import type { SchemaInfo } from '../db/schema-info.js'
+import { findTable, hasUniqueKey, type SchemaInfo } from '../db/schema-info.js'
 import { UsageError } from '../errors.js'
 import { RelationGraph } from '../model/graph.js'
 import { describeSide, type Relation } from '../model/relation.js'
@@ -66,19 +66,25 @@ function orphanFinding(relation: Relation, result: RelationResult): Finding {
 }
 
 /** Counts the orphans of `relation` (schemas resolved); reports name its sides as the config wrote them. */
-async function countOrphans(relation: Relation, asWritten: Relation, databases: DatabaseSet, sample: number): Promise<RelationResult> {
+async function countOrphans(
+  relation: Relation,
+  asWritten: Relation,
+  databases: DatabaseSet,
+  sample: number,
+  parentUnique: boolean,
+): Promise<RelationResult> {
   if (relation.child.database !== relation.parent.database) {
     throw new UsageError(
       `relation "${relation.name}" has its parent in database "${relation.parent.database}" and its child in "${relation.child.database}": cross-database checks are not supported yet`,
       `check it with --relation on the other relations, or keep both tables in one database`,
     )
   }
-  const { db } = await databases.get(relation.child.database)
+  const { db, dialect } = await databases.get(relation.child.database)
   const started = performance.now()
-  const counts = await orphanCountSql(relation).execute(db)
+  const counts = await orphanCountSql(relation, parentUnique).execute(db)
   const row = counts.rows[0] as { rows_checked: unknown; orphans: unknown }
   const orphans = Number(row.orphans)
-  const samples = orphans > 0 && sample > 0 ? (await orphanSampleSql(relation, sample).execute(db)).rows : []
+  const samples = orphans > 0 && sample > 0 ? (await orphanSampleSql(relation, sample, dialect.family).execute(db)).rows : []
   return {
     name: relation.name,
     child: describeSide(asWritten.child),
@@ -106,7 +112,9 @@ export async function runCheck(config: ResolvedConfig, databases: DatabaseSet, o
   const findings: Finding[] = [...problems]
   for (const relation of relations) {
     const asWritten = selected.find((candidate) => candidate.name === relation.name) as Relation
-    const result = await countOrphans(relation, asWritten, databases, sample)
+    const parentTable = findTable(schemas.get(relation.parent.database) as SchemaInfo, relation.parent)
+    const parentUnique = parentTable !== undefined && hasUniqueKey(parentTable, relation.parent.columns)
+    const result = await countOrphans(relation, asWritten, databases, sample, parentUnique)
     results.push(result)
     if (result.orphans > 0) findings.push(orphanFinding(relation, result))
   }

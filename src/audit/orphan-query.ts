@@ -46,16 +46,37 @@ export function childFromSql(relation: Relation): RawBuilder<unknown> {
   return sql`${tableSql(relation.child)} as ${sql.id(CHILD)}`
 }
 
-/** One statement: how many child rows the relation covers and how many of them are orphans. */
-export function orphanCountSql(relation: Relation): RawBuilder<{ rows_checked: unknown; orphans: unknown }> {
-  return sql`select
-    (select count(*) from ${childFromSql(relation)} where ${childFilterSql(relation)}) as rows_checked,
-    (select count(*) from ${childFromSql(relation)} where ${orphanConditionSql(relation)}) as orphans`
+/**
+ * One statement, one pass over the child table: how many rows the relation covers and how many are
+ * orphans. With a unique parent key a LEFT JOIN counts both at once (a child matches at most one
+ * parent); otherwise the count and the NOT EXISTS anti-join are two subqueries.
+ */
+export function orphanCountSql(relation: Relation, parentUnique: boolean): RawBuilder<{ rows_checked: unknown; orphans: unknown }> {
+  if (!parentUnique) {
+    return sql`select
+      (select count(*) from ${childFromSql(relation)} where ${childFilterSql(relation)}) as rows_checked,
+      (select count(*) from ${childFromSql(relation)} where ${orphanConditionSql(relation)}) as orphans`
+  }
+  const matches = relation.child.columns.map(
+    (column, i) => sql`${columnSql(PARENT, relation.parent.columns[i] as string)} = ${columnSql(CHILD, column)}`,
+  )
+  const unmatched = sql`${columnSql(PARENT, relation.parent.columns[0] as string)} is null`
+  return sql`select count(*) as rows_checked,
+      coalesce(sum(case when ${keyNeedsParentSql(relation)} and ${unmatched} then 1 else 0 end), 0) as orphans
+    from ${childFromSql(relation)} left join ${tableSql(relation.parent)} as ${sql.id(PARENT)} on ${and(matches)}
+    where ${childFilterSql(relation)}`
 }
 
-/** Up to `limit` distinct orphaned keys, smallest first. */
-export function orphanSampleSql(relation: Relation, limit: number): RawBuilder<Record<string, unknown>> {
+/**
+ * Up to `limit` distinct orphaned keys, smallest first. On PostgreSQL the anti-join sits behind an
+ * `offset 0` fence: otherwise the planner may walk the child index in key order hoping to stop
+ * early, which reads nearly the whole index when the orphans sort last.
+ */
+export function orphanSampleSql(relation: Relation, limit: number, family: 'postgres' | 'mysql'): RawBuilder<Record<string, unknown>> {
   const keys = sql.join(relation.child.columns.map((column) => columnSql(CHILD, column)))
-  return sql`select ${keys} from ${childFromSql(relation)} where ${orphanConditionSql(relation)}
-    group by ${keys} order by ${keys} limit ${sql.lit(limit)}`
+  const orphanKeys = sql`select ${keys} from ${childFromSql(relation)} where ${orphanConditionSql(relation)}`
+  const outer = sql.join(relation.child.columns.map((column) => columnSql(CHILD, column)))
+  const source = family === 'postgres' ? sql`(${orphanKeys} offset 0) as ${sql.id(CHILD)}` : childFromSql(relation)
+  const where = family === 'postgres' ? sql`` : sql`where ${orphanConditionSql(relation)}`
+  return sql`select ${outer} from ${source} ${where} group by ${outer} order by ${outer} limit ${sql.lit(limit)}`
 }

@@ -100,5 +100,10 @@ export function setChildren(
     const expression = context.facts.of(relation.child)?.defaults.get(column)
     return expression ? sql.raw(expression) : sql`null`
   }
-  return generatedSpec(relation, 'update', childrenOf(context, relation, keys), new Map(columns.map((column) => [column, newValue(column)])))
+  return generatedSpec(
+    relation,
+    'update',
+    childrenOf(context, relation, keys),
+    new Map(columns.map((column) => [column, newValue(column)])),
+  )
 }
