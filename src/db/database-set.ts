@@ -4,6 +4,7 @@ import { type Database, openDatabase } from './connect.js'
 /** The configured databases, each opened on first use and closed together. */
 export class DatabaseSet {
   private readonly open = new Map<string, Promise<Database>>()
+  private readonly closers: Array<() => Promise<void>> = []
 
   /** `provided` databases are used as they are and left open by `close()`: their owner closes them. */
   constructor(
@@ -25,8 +26,14 @@ export class DatabaseSet {
     return database
   }
 
+  /** Registers something else to close together with these databases. */
+  onClose(closer: () => Promise<void>): void {
+    this.closers.push(closer)
+  }
+
   /** Closes every database opened so far. */
   async close(): Promise<void> {
+    await Promise.all(this.closers.splice(0).map((closer) => closer()))
     const opened = await Promise.allSettled(this.open.values())
     this.open.clear()
     await Promise.all(opened.map((result) => (result.status === 'fulfilled' ? result.value.close() : undefined)))

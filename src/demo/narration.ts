@@ -94,10 +94,9 @@ export function closing(ms: number): string {
     ].join('\n'),
     heading('Where refguard is heading'),
     wrap(
-      'The design goes beyond this check: repair (batched, archived, undoable cleanup), infer (relations found from names and data), ' +
-        'enforcement of every relation on writes (inline, queued or scheduled, with the ON DELETE / ON UPDATE actions PostgreSQL ' +
-        'would take) and migrate (between these relations and real FOREIGN KEY constraints). refguard --help lists the commands ' +
-        'this version has.',
+      'The design goes further: repair (batched, archived, undoable cleanup), infer (relations found from names and data), ' +
+        'queued and scheduled cascades (a transactional outbox with workers, soft delete with a sweeper) and migrate (between these ' +
+        'relations and real FOREIGN KEY constraints). refguard --help lists the commands this version has.',
       INDENT,
     ),
     pc.dim(`Tour finished in ${seconds(ms)}.`),

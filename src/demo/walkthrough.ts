@@ -2,6 +2,7 @@ import { runCheck } from '../audit/check.js'
 import { resolveConfig } from '../config/normalize.js'
 import { openDatabase } from '../db/connect.js'
 import { DatabaseSet } from '../db/database-set.js'
+import { enforcementSection } from './enforcement.js'
 import type { DemoExample } from './example.js'
 import { legacyExample } from './legacy.js'
 import { closing, exampleSection, introduction, loaded } from './narration.js'
@@ -27,6 +28,7 @@ export async function runWalkthrough(write: (text: string) => void): Promise<voi
       const report = await runCheck(config, databases, { relations: names, sample: SAMPLE })
       write(exampleSection(index + 1, example, names, report, SAMPLE))
     }
+    write(`${await enforcementSection(database.db, retailerExample.relations)}\n\n`)
   } finally {
     await database.close()
   }

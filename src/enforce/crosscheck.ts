@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely'
+import { ConfigError } from '../config/errors.js'
 import { tableSql } from '../db/identifiers.js'
 import type { Relation } from '../model/relation.js'
 import { childFilter, columnRefs } from './checks.js'
@@ -7,53 +8,64 @@ import { serializationError } from './messages.js'
 import type { Runner } from './runner.js'
 import { keyInList } from './sql-parts.js'
 
-const WRAP = 2n ** 32n
+const SIDE_CONNECTION_TIMEOUT_MS = 3_000
 
-/** A PostgreSQL snapshot, `xmin:xmax:xip,...` as pg_current_snapshot() prints it. */
-interface Snapshot {
-  xmin: bigint
-  xmax: bigint
-  inProgress: Set<bigint>
-}
-
-function parseSnapshot(text: string): Snapshot {
-  const [xmin, xmax, list] = text.split(':')
-  return {
-    xmin: BigInt(xmin as string),
-    xmax: BigInt(xmax as string),
-    inProgress: new Set((list ?? '').split(',').filter(Boolean).map(BigInt)),
+/** Runs a query on the side connection, failing clearly instead of waiting forever for a free connection. */
+async function onSideConnection<T>(query: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new ConfigError(
+            `refguard's REPEATABLE READ crosscheck waited ${SIDE_CONNECTION_TIMEOUT_MS / 1000} s for a second connection and got none`,
+            {
+              fix: 'give the pool at least one connection more than your concurrent transactions, or pass createGuard({ db, relations, crosscheckDb })',
+            },
+          ),
+        ),
+      SIDE_CONNECTION_TIMEOUT_MS,
+    )
+  })
+  try {
+    return await Promise.race([query, timeout])
+  } finally {
+    clearTimeout(timer)
   }
-}
-
-/** Whether a row inserted by 32-bit transaction id `xid` is visible to the snapshot (epoch taken from the snapshot). */
-export function visibleInSnapshot(xid: bigint, snapshot: Snapshot): boolean {
-  if (xid < 3n) return true // bootstrap and frozen transaction ids
-  let full = (snapshot.xmax / WRAP) * WRAP + xid
-  if (full >= snapshot.xmax + WRAP / 2n) full -= WRAP
-  if (full < snapshot.xmin) return true
-  return full < snapshot.xmax && !snapshot.inProgress.has(full)
 }
 
 /**
  * PostgreSQL REPEATABLE READ and SERIALIZABLE: a parent deleter's snapshot cannot see a child that a
- * concurrent transaction committed after the snapshot was taken, so its own check would pass and an
- * orphan would commit. PostgreSQL's own foreign keys cross-check with a fresh snapshot; refguard does
- * the same through a second connection: any child of a removed key that is committed but invisible
- * to this transaction's snapshot makes the statement fail with 40001, and the caller retries.
+ * concurrent transaction committed after the snapshot was taken, so its own checks pass and an orphan
+ * would commit. PostgreSQL's own foreign keys re-check with a fresh snapshot; refguard does the same:
+ * 1. a second connection (a fresh snapshot) lists the committed children of the removed keys;
+ * 2. this transaction asks which of those row versions (by ctid) its own snapshot sees;
+ * 3. a child it does not see, and did not delete or update itself (`ownRows`), makes the statement
+ *    fail with 40001 — also when another open transaction is deleting it, since that one may still
+ *    roll back. The caller retries, as after any serialization failure.
+ * Visibility is asked of the database, not computed from transaction ids, which would miss rows
+ * written inside subtransactions.
  */
 export async function crosscheckRemovedKeys(runner: Runner, side: Kysely<any>, relation: Relation, keys: KeyTuple[]): Promise<void> {
-  const snapshotRow = await runner.run<{ snapshot: string }>(sql`select pg_current_snapshot()::text as snapshot`)
-  const snapshot = parseSnapshot(snapshotRow.rows[0]?.snapshot as string)
   const child = columnRefs('c', relation.child.columns)
+  const own = runner.transaction.ownRows.get(`${relation.child.schema}.${relation.child.table}`) ?? new Set<string>()
   for (const chunk of chunks(keys, 1000)) {
-    const committed = await sql<{ xid: string }>`select ${sql.id('c', 'xmin')}::text as xid, ${sql.join(child)}
-      from ${tableSql(relation.child)} as ${sql.id('c')}
-      where ${childFilter(relation, 'c')} and ${keyInList(child, chunk)}`.execute(side)
-    const unseen = committed.rows.find((row) => !visibleInSnapshot(BigInt(row.xid), snapshot))
+    const committed = await onSideConnection(
+      sql<Record<string, unknown> & { row_id: string }>`select ${sql.id('c', 'ctid')}::text as row_id, ${sql.join(child)}
+        from ${tableSql(relation.child)} as ${sql.id('c')}
+        where ${childFilter(relation, 'c')} and ${keyInList(child, chunk)}`.execute(side),
+    )
+    const candidates = committed.rows.filter((row) => !own.has(row.row_id))
+    if (candidates.length === 0) continue
+    const seen = await runner.run<{ row_id: string }>(
+      sql`select ctid::text as row_id from ${tableSql(relation.child)} where ctid = any(${candidates.map((row) => row.row_id)}::tid[])`,
+    )
+    const visible = new Set(seen.rows.map((row) => row.row_id))
+    const unseen = candidates.find((row) => !visible.has(row.row_id))
     if (unseen)
       throw serializationError(
         relation,
-        relation.child.columns.map((column) => (unseen as Record<string, unknown>)[column]),
+        relation.child.columns.map((column) => unseen[column]),
         'delete',
       )
   }

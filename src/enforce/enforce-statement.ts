@@ -11,6 +11,7 @@ import {
 import { absentKeys, checkNotReferenced, checkParentsExist } from './checks.js'
 import { type EnforcementContext, noPendingChecks, type PendingChecks } from './context.js'
 import { UnguardedWriteError, type ViolatingAction } from './errors.js'
+import { usesTransactionSnapshot } from './isolation.js'
 import { processInsert } from './process-insert.js'
 import { processWrite } from './process-write.js'
 import { rawWriteTarget } from './raw-writes.js'
@@ -32,23 +33,13 @@ export function needsEnforcement(compiled: CompiledQuery, guardedTables: Set<str
   return false
 }
 
-async function isolationLevel(context: EnforcementContext): Promise<string> {
-  const { transaction } = context.runner
-  if (!transaction.isolation) {
-    const result = await context.runner.run<{ level: string }>(sql`select current_setting('transaction_isolation') as level`)
-    transaction.isolation = result.rows[0]?.level ?? 'read committed'
-  }
-  return transaction.isolation
-}
-
 /** The checks PostgreSQL makes when a statement ends: RESTRICT, NO ACTION, new child keys, and the snapshot crosscheck. */
 async function finishStatement(context: EnforcementContext, pending: PendingChecks, action: ViolatingAction): Promise<void> {
   for (const { relation, keys } of pending.restrict)
     await checkNotReferenced(context, relation, keys, { exceptStillPresent: false, action })
   for (const { relation, keys } of pending.noAction) await checkNotReferenced(context, relation, keys, { exceptStillPresent: true, action })
   for (const { relation, keys } of pending.parentExists) await checkParentsExist(context, relation, keys, action)
-  if (context.runner.engine !== 'postgres' || pending.removed.length === 0) return
-  if ((await isolationLevel(context)) === 'read committed') return
+  if (pending.removed.length === 0 || !(await usesTransactionSnapshot(context))) return
   for (const { relation, keys } of pending.removed) {
     const absent = await absentKeys(context, relation, keys)
     if (absent.length > 0) await context.crosscheck(relation, absent)

@@ -26,7 +26,7 @@ let savepointCounter = 0
 
 /** A connection whose writes are enforced: each one runs atomically with its checks and cascades. */
 class EnforcingConnection implements DatabaseConnection {
-  readonly transaction: TransactionState = { active: false, deferred: [] }
+  readonly transaction: TransactionState = { active: false, deferred: [], ownRows: new Map() }
 
   constructor(
     readonly inner: DatabaseConnection,
@@ -52,7 +52,8 @@ class EnforcingConnection implements DatabaseConnection {
         await runner.run(rawSql(`release savepoint ${savepoint}`))
         return result as QueryResult<R>
       } catch (error) {
-        await runner.run(rawSql(`rollback to savepoint ${savepoint}`))
+        // InnoDB ends the whole transaction on a deadlock, savepoint included: the original error is what matters.
+        await runner.run(rawSql(`rollback to savepoint ${savepoint}`)).catch(() => {})
         this.transaction.deferred.length = deferredBefore
         throw error
       }
@@ -81,6 +82,7 @@ class EnforcingConnection implements DatabaseConnection {
     this.transaction.active = false
     this.transaction.isolation = undefined
     this.transaction.deferred = []
+    this.transaction.ownRows = new Map()
   }
 }
 

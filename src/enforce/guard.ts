@@ -23,6 +23,11 @@ import { SchemaFacts } from './schema-facts.js'
 export interface GuardOptions {
   db: Kysely<any>
   relations: Array<string | RelationInput>
+  /**
+   * PostgreSQL REPEATABLE READ / SERIALIZABLE only: where the crosscheck reads committed children.
+   * Defaults to `db`, which then needs a free connection beside the transaction's own.
+   */
+  crosscheckDb?: Kysely<any>
   defaults?: RelationDefaults
   softDelete?: Record<string, SoftDeleteInput>
 }
@@ -129,14 +134,34 @@ export async function createGuard(input: RefguardConfig | ResolvedConfig | Guard
     const schema = await database.introspect(schemasByDatabase(config.relations).get(config.defaultDatabase) ?? [])
     const relations = config.relations.map((relation) => withSchemas(relation, new Map([[config.defaultDatabase, schema]])))
     assertEnforceable(relations, schema, config.file)
-    return buildGuard(config, databases, database, schema, relations)
+    const crosscheckDb = 'db' in input ? (input.crosscheckDb ?? input.db) : await sideConnection(config, databases)
+    return buildGuard(config, databases, database, schema, relations, crosscheckDb)
   } catch (error) {
     await databases.close()
     throw error
   }
 }
 
-function buildGuard(config: ResolvedConfig, databases: DatabaseSet, database: Database, schema: SchemaInfo, relations: Relation[]): Guard {
+/** A guard built from a URL gets a pool of its own for the crosscheck, so it can never wait on the caller's pool. */
+async function sideConnection(config: ResolvedConfig, databases: DatabaseSet): Promise<Kysely<any>> {
+  const main = await databases.get(config.defaultDatabase)
+  if (main.dialect.name !== 'postgres') return main.db
+  const side = new DatabaseSet({
+    databases: { side: config.databases[config.defaultDatabase] as { url: string } },
+    baseDir: config.baseDir,
+  })
+  databases.onClose(() => side.close())
+  return (await side.get('side')).db
+}
+
+function buildGuard(
+  config: ResolvedConfig,
+  databases: DatabaseSet,
+  database: Database,
+  schema: SchemaInfo,
+  relations: Relation[],
+  crosscheckDb: Kysely<any>,
+): Guard {
   const inner = database.db
   const executor = inner.getExecutor()
   const graph = new RelationGraph(relations)
@@ -149,7 +174,7 @@ function buildGuard(config: ResolvedConfig, databases: DatabaseSet, database: Da
     facts,
     softDelete,
     tableRef: (target) => ({ database: config.defaultDatabase, schema: target.schema ?? schema.defaultSchema, table: target.table }),
-    crosscheck: (relation, keys) => crosscheckRemovedKeys(runner, inner, relation, keys),
+    crosscheck: (relation, keys) => crosscheckRemovedKeys(runner, crosscheckDb, relation, keys),
   })
   const driver = new EnforcingDriver(new BoundDriver(inner, database.dialect.family), {
     compile: (node, queryId) => executor.compileQuery(node, queryId),

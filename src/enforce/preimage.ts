@@ -6,6 +6,8 @@ import type { WriteSpec } from './write-spec.js'
 /** One row a write will change: its identity and, per column asked for, the value before and after. */
 export interface PreimageRow {
   identity: unknown[]
+  /** The row version's ctid, when asked for (PostgreSQL). */
+  rowId?: string
   before: Map<string, unknown>
   after: Map<string, unknown>
 }
@@ -27,6 +29,7 @@ export async function readPreimage(
   spec: WriteSpec,
   columns: string[],
   identity: string[],
+  withRowId = false,
 ): Promise<PreimageRow[]> {
   const { runner } = context
   const alias = spec.target.alias
@@ -35,6 +38,7 @@ export async function readPreimage(
     return type ? sql`cast(${expression} as ${sql.raw(type)})` : expression
   }
   const selections = [
+    ...(withRowId ? [sql`${sql.id(alias, 'ctid')}::text as ${sql.id('rid')}`] : []),
     ...identity.map((column, i) => sql`${sql.id(alias, column)} as ${sql.id(`i${i}`)}`),
     ...columns.map((column, i) => sql`${sql.id(alias, column)} as ${sql.id(`o${i}`)}`),
     ...columns.map((column, i) => {
@@ -48,6 +52,7 @@ export async function readPreimage(
   )
   return result.rows.map((row) => ({
     identity: identity.map((_, i) => row[`i${i}`]),
+    ...(withRowId ? { rowId: row.rid as string } : {}),
     before: new Map(columns.map((column, i) => [column, row[`o${i}`]])),
     after: new Map(columns.map((column, i) => [column, row[`n${i}`]])),
   }))

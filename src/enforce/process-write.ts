@@ -1,9 +1,10 @@
 import type { QueryResult } from 'kysely'
 import { sql } from 'kysely'
-import type { ReferentialAction, Relation } from '../model/relation.js'
+import type { ReferentialAction, Relation, TableRef } from '../model/relation.js'
 import { cascadeDelete, cascadeUpdate, setChildren } from './actions.js'
 import { checkNotReferenced } from './checks.js'
 import type { EnforcementContext, PendingChecks } from './context.js'
+import { usesTransactionSnapshot } from './isolation.js'
 import { chunks, distinctKeys, type KeyTuple, keyId, keyStatus, sameKey } from './keys.js'
 import { matchFullError } from './messages.js'
 import { identityColumns, type PreimageRow, readPreimage } from './preimage.js'
@@ -65,6 +66,14 @@ function newChildKeys(relation: Relation, rows: PreimageRow[]): KeyTuple[] {
   return distinctKeys(keys)
 }
 
+/** Remembers the row versions this transaction is about to delete or update. */
+function recordOwnRows(context: EnforcementContext, table: TableRef, rows: PreimageRow[]): void {
+  const key = `${table.schema}.${table.table}`
+  const own = context.runner.transaction.ownRows.get(key) ?? new Set<string>()
+  for (const row of rows) if (row.rowId) own.add(row.rowId)
+  context.runner.transaction.ownRows.set(key, own)
+}
+
 /** Rows of the preimage, one per identity. */
 function distinctRows(rows: PreimageRow[], identity: string[]): PreimageRow[] {
   if (identity.length === 0) return rows
@@ -113,7 +122,12 @@ export async function processWrite(
           .parentsOf(table)
           .filter((relation) => touches(spec.assignments, [...relation.child.columns, ...Object.keys(relation.child.where ?? {})]))
       : []
-  if (asParent.length === 0 && asChild.length === 0) return runner.runNode(spec.statement())
+  // Under snapshot isolation the crosscheck must tell this transaction's own changes to child rows from others'.
+  const trackRows = graph.parentsOf(table).length > 0 && (await usesTransactionSnapshot(context))
+  if (asParent.length === 0 && asChild.length === 0) {
+    if (trackRows) recordOwnRows(context, table, await readPreimage(context, spec, [], [], true))
+    return runner.runNode(spec.statement())
+  }
 
   const columns = [
     ...new Set([
@@ -122,7 +136,8 @@ export async function processWrite(
     ]),
   ]
   const identity = identityColumns(context, spec)
-  const rows = distinctRows(await readPreimage(context, spec, columns, identity), identity)
+  const rows = distinctRows(await readPreimage(context, spec, columns, identity, trackRows), identity)
+  if (trackRows) recordOwnRows(context, table, rows)
   const removals = new Map(asParent.map((relation) => [relation, removedKeys(spec, relation, rows)]))
 
   if (runner.family === 'mysql') {

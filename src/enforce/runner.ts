@@ -17,6 +17,8 @@ export interface TransactionState {
   /** The isolation level, read once per transaction when a check needs it. */
   isolation?: string
   deferred: DeferredCheck[]
+  /** PostgreSQL snapshot isolation: ctids of rows this transaction deleted or updated, per `schema.table` (see crosscheck.ts). */
+  ownRows: Map<string, Set<string>>
 }
 
 let queryCounter = 0
