@@ -3,7 +3,7 @@ import { orphanCountSql, orphanSampleSql } from '../src/audit/orphan-query.js'
 import { DatabaseSet, type Relation, type ResolvedConfig, resolveConfig, runCheck } from '../src/index.js'
 import { loadParentsChildren, type ParentsChildren } from './fixtures/parents-children.js'
 import type { Benchmark, Cell } from './support/benchmark.js'
-import { type BenchDatabase, ENGINES, type Engine, withBenchDatabase } from './support/databases.js'
+import { type BenchDatabase, ENGINE_LABELS, ENGINES, type Engine, withBenchDatabase } from './support/databases.js'
 import { type CountedDatabase, countStatements } from './support/statement-counter.js'
 import { formatTiming, measureRotating, peakRssMib } from './support/timing.js'
 
@@ -11,7 +11,6 @@ const SIZE = { parents: 100_000, children: 1_000_000 }
 const RUNS = 5
 const SAMPLE = 5
 const RELATION = 'children(parent_id) -> parents(id)'
-const ENGINE_LABELS: Record<Engine, string> = { postgres: 'PostgreSQL', mariadb: 'MariaDB', pglite: 'PGlite (in memory)' }
 
 /** The query a person would write by hand to count orphans. */
 const BASELINE = sql<{ orphans: unknown }>`select count(*) as orphans from children c

@@ -6,6 +6,9 @@ import { type Database, openDatabase } from '../../src/index.js'
 export const ENGINES = ['postgres', 'mariadb', 'pglite'] as const
 export type Engine = (typeof ENGINES)[number]
 
+/** How result tables name each engine. */
+export const ENGINE_LABELS: Record<Engine, string> = { postgres: 'PostgreSQL', mariadb: 'MariaDB', pglite: 'PGlite (in memory)' }
+
 /** Server URLs; the databases they name are only used to create and drop benchmark databases. */
 export const SERVER_URLS = {
   postgres: process.env.REFGUARD_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',

@@ -11,21 +11,36 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
 }
 
-/** Milliseconds one call of `action` takes. */
-async function timeOnce(action: () => Promise<unknown>): Promise<number> {
+/** A case whose timed `run` has untimed steps around it, taken on every run. */
+export interface StagedCase {
+  /** Untimed, before every run: puts the case's starting state in place. */
+  prepare?(): Promise<unknown>
+  /** The action that is timed. */
+  run(): Promise<unknown>
+  /** Untimed, after every run: asserts the run's effect. */
+  verify?(): Promise<unknown>
+}
+
+/** One case to measure: the timed action alone, or a staged case. */
+export type TimedCase = (() => Promise<unknown>) | StagedCase
+
+/** Milliseconds one run of `timedCase` takes, its untimed steps excluded. */
+async function timeOnce(timedCase: TimedCase): Promise<number> {
+  const staged: StagedCase = typeof timedCase === 'function' ? { run: timedCase } : timedCase
+  await staged.prepare?.()
   const started = performance.now()
-  await action()
-  return performance.now() - started
+  await staged.run()
+  const elapsed = performance.now() - started
+  await staged.verify?.()
+  return elapsed
 }
 
 /**
  * Runs every case `runs` times, rotating which case goes first each round so that caches and
- * server state favour none of them; returns the median and minimum per case.
+ * server state favour none of them; returns the median and minimum per case. Only each case's
+ * action is timed, not a staged case's `prepare` and `verify`.
  */
-export async function measureRotating<K extends string>(
-  runs: number,
-  cases: Record<K, () => Promise<unknown>>,
-): Promise<Record<K, Timing>> {
+export async function measureRotating<K extends string>(runs: number, cases: Record<K, TimedCase>): Promise<Record<K, Timing>> {
   const names = Object.keys(cases) as K[]
   const samples = new Map<K, number[]>(names.map((name) => [name, []]))
   for (let round = 0; round < runs; round++) {

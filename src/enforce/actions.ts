@@ -1,10 +1,10 @@
 import { DeleteQueryNode, sql, TableNode, UpdateQueryNode, WhereNode } from 'kysely'
 import { tableSql } from '../db/identifiers.js'
 import type { Relation } from '../model/relation.js'
-import { childFilter, columnRefs } from './checks.js'
+import { castTypes, childFilter, columnRefs, keyMatch } from './checks.js'
 import type { EnforcementContext } from './context.js'
 import type { KeyTuple } from './keys.js'
-import { andAll, keyInList, type Sql } from './sql-parts.js'
+import { andAll, type Sql } from './sql-parts.js'
 import type { WriteTarget } from './target.js'
 import type { WriteSpec } from './write-spec.js'
 
@@ -18,15 +18,10 @@ function childTarget(relation: Relation): WriteTarget {
   }
 }
 
-function castTypes(context: EnforcementContext, relation: Relation): (string | undefined)[] | undefined {
-  if (context.runner.family !== 'postgres') return undefined
-  return relation.child.columns.map((column) => context.facts.columnType(relation.child, column))
-}
-
 /** The children of `keys`: `filter and (child cols) in (keys)`. */
 function childrenOf(context: EnforcementContext, relation: Relation, keys: KeyTuple[]): Sql {
   const alias = relation.child.table
-  return andAll([childFilter(relation, alias), keyInList(columnRefs(alias, relation.child.columns), keys, castTypes(context, relation))])
+  return andAll([childFilter(relation, alias), keyMatch(context, relation, 'child', columnRefs(alias, relation.child.columns), keys)])
 }
 
 function generatedSpec(relation: Relation, kind: 'update' | 'delete', where: Sql, assignments: Map<string, Sql>): WriteSpec {
@@ -64,7 +59,7 @@ export function cascadeUpdate(
 ): WriteSpec {
   const alias = relation.child.table
   const refs = columnRefs(alias, relation.child.columns)
-  const types = castTypes(context, relation)
+  const types = castTypes(context, relation, 'child')
   const typed = (value: unknown, i: number) => (types?.[i] ? sql`cast(${value} as ${sql.raw(types[i] as string)})` : sql`${value}`)
   const assignments = new Map(
     relation.child.columns.map((column, i) => {

@@ -32,25 +32,73 @@ function presentSql(context: EnforcementContext, relation: Relation, alias: stri
 }
 
 /** Types to cast key parameters to, so PostgreSQL compares values as the columns' own types. */
-function castTypes(context: EnforcementContext, relation: Relation, side: 'child' | 'parent'): (string | undefined)[] | undefined {
+export function castTypes(context: EnforcementContext, relation: Relation, side: 'child' | 'parent'): (string | undefined)[] | undefined {
   if (context.runner.family !== 'postgres') return undefined
   return relation[side].columns.map((column) => context.facts.columnType(relation[side], column))
 }
 
-/** A derived table `(index, key columns...)` holding the keys to look up. */
+/** The key columns' types when every one is known, for array parameters on PostgreSQL. */
+function arrayTypes(context: EnforcementContext, relation: Relation, side: 'child' | 'parent'): string[] | undefined {
+  const types = castTypes(context, relation, side)
+  return types?.every((type): type is string => type !== undefined) ? types : undefined
+}
+
+/** One array parameter per key column: `cast($1 as integer[]), cast($2 as text[])`. */
+function columnArrays(keys: KeyTuple[], types: string[]): Sql[] {
+  return types.map((type, i) => sql`cast(${keys.map((tuple) => tuple[i])} as ${sql.raw(`${type}[]`)})`)
+}
+
+/**
+ * `cols in (keys)`: on PostgreSQL with one array parameter per column (planning a list of a thousand
+ * literals costs more than running it), elsewhere as a list of tuples.
+ */
+export function keyMatch(context: EnforcementContext, relation: Relation, side: 'child' | 'parent', refs: Sql[], keys: KeyTuple[]): Sql {
+  const types = arrayTypes(context, relation, side)
+  if (!types) return keyInList(refs, keys, castTypes(context, relation, side))
+  const arrays = columnArrays(keys, types)
+  if (refs.length === 1) return sql`${refs[0]} = any(${arrays[0]})`
+  return sql`(${sql.join(refs)}) in (select * from unnest(${sql.join(arrays)}))`
+}
+
+/** A derived table `(i, k0, k1...)` holding the keys to look up, `i` being each key's position. */
 function keysTable(context: EnforcementContext, relation: Relation, keys: KeyTuple[]): Sql {
-  const types = castTypes(context, relation, 'parent')
-  const value = (v: unknown, i: number) => (types?.[i] ? sql`cast(${v} as ${sql.raw(types[i] as string)})` : sql`${v}`)
   const names = relation.parent.columns.map((_, i) => sql.id(`k${i}`))
+  const types = arrayTypes(context, relation, 'parent')
+  if (types) {
+    return sql`(select ${sql.id('i')} - 1 as ${sql.id('i')}, ${sql.join(names)}
+      from unnest(${sql.join(columnArrays(keys, types))}) with ordinality as ${sql.id('u')}(${sql.join(names)}, ${sql.id('i')}))`
+  }
   const rows = keys.map(
-    (tuple, index) => sql`select ${sql.lit(index)} as ${sql.id('i')}, ${sql.join(tuple.map((v, i) => sql`${value(v, i)} as ${names[i]}`))}`,
+    (tuple, index) => sql`select ${sql.lit(index)} as ${sql.id('i')}, ${sql.join(tuple.map((v, i) => sql`${v} as ${names[i]}`))}`,
   )
   return sql`(${sql.join(rows, sql` union all `)})`
 }
 
 /**
+ * Positions (in `keys` order) of the keys that no present parent row holds, at most `limit` of them.
+ * On MySQL-family engines a LEFT JOIN locking read: a plain read would use the transaction's snapshot
+ * at REPEATABLE READ and could still see a parent deleted since.
+ */
+async function missingPositions(context: EnforcementContext, relation: Relation, keys: KeyTuple[], limit?: number): Promise<number[]> {
+  const matches = andAll(relation.parent.columns.map((column, i) => sql`${sql.id('p', column)} = ${sql.id('k', `k${i}`)}`))
+  const keysAs = sql`${keysTable(context, relation, keys)} as ${sql.id('k')}`
+  const present = presentSql(context, relation, 'p')
+  const limitSql = limit === undefined ? sql`` : sql`limit ${sql.lit(limit)}`
+  const query =
+    context.runner.family === 'postgres'
+      ? sql`select ${sql.id('k', 'i')} from ${keysAs}
+          where not exists (select 1 from ${tableSql(relation.parent)} as ${sql.id('p')} where ${matches} and ${present}) order by 1 ${limitSql}`
+      : sql`select ${sql.id('k', 'i')} from ${keysAs} left join ${tableSql(relation.parent)} as ${sql.id('p')} on ${matches} and ${present}
+          where ${sql.id('p', relation.parent.columns[0] as string)} is null order by 1 ${limitSql} lock in share mode`
+  const result = await context.runner.run<{ i: unknown }>(query)
+  return result.rows.map((row) => Number(row.i))
+}
+
+/**
  * Verifies that every key has a present parent, locking the parents (FOR KEY SHARE / LOCK IN SHARE MODE)
- * so that no concurrent transaction can delete them before this one ends. Throws on the first missing key.
+ * so that no concurrent transaction can delete them before this one ends. One statement when all are
+ * there: the parent key is unique, so as many locked rows as distinct keys means every key was found.
+ * Otherwise a second statement names the first missing key.
  */
 export async function checkParentsExist(
   context: EnforcementContext,
@@ -58,31 +106,16 @@ export async function checkParentsExist(
   keys: KeyTuple[],
   action: ViolatingAction,
 ): Promise<void> {
-  const { runner } = context
   const parent = columnRefs('p', relation.parent.columns)
+  const lock = context.runner.family === 'postgres' ? sql`for key share` : sql`lock in share mode`
   for (const chunk of chunks(keys, CHUNK)) {
-    const k = keysTable(context, relation, chunk)
-    const matches = andAll(relation.parent.columns.map((column, i) => sql`${sql.id('p', column)} = ${sql.id('k', `k${i}`)}`))
-    let missing: Array<{ i: unknown }>
-    if (runner.family === 'postgres') {
-      const locked = sql`select ${sql.join(parent)} from ${tableSql(relation.parent)} as ${sql.id('p')}
-        where ${keyInList(parent, chunk, castTypes(context, relation, 'parent'))} and ${presentSql(context, relation, 'p')} for key share`
-      const lockedMatches = andAll(relation.parent.columns.map((column, i) => sql`${sql.id('l', column)} = ${sql.id('k', `k${i}`)}`))
-      const result = await runner.run<{ i: unknown }>(
-        sql`with ${sql.id('l')} as (${locked}) select ${sql.id('k', 'i')} from ${k} as ${sql.id('k')}
-          where not exists (select 1 from ${sql.id('l')} where ${lockedMatches}) order by 1`,
-      )
-      missing = result.rows
-    } else {
-      const result = await runner.run<{ i: unknown; found: unknown }>(
-        sql`select ${sql.id('k', 'i')}, ${sql.id('p', relation.parent.columns[0] as string)} as ${sql.id('found')}
-          from ${k} as ${sql.id('k')} left join ${tableSql(relation.parent)} as ${sql.id('p')}
-          on ${matches} and ${presentSql(context, relation, 'p')} order by 1 lock in share mode`,
-      )
-      missing = result.rows.filter((row) => row.found === null)
-    }
-    const first = missing[0]
-    if (first) throw missingParentError(relation, chunk[Number(first.i)] as KeyTuple, action)
+    const locked = await context.runner.run(
+      sql`select 1 as ${sql.id('found')} from ${tableSql(relation.parent)} as ${sql.id('p')}
+        where ${keyMatch(context, relation, 'parent', parent, chunk)} and ${presentSql(context, relation, 'p')} ${lock}`,
+    )
+    if (locked.rows.length === chunk.length) continue
+    const [missing] = await missingPositions(context, relation, chunk, 1)
+    if (missing !== undefined) throw missingParentError(relation, chunk[missing] as KeyTuple, action)
   }
 }
 
@@ -107,7 +140,7 @@ export async function checkNotReferenced(
     const lock = runner.family === 'mysql' ? sql` lock in share mode` : sql``
     const result = await runner.run<Record<string, unknown>>(
       sql`select ${sql.join(child)} from ${tableSql(relation.child)} as ${sql.id('c')}
-        where ${childFilter(relation, 'c')} and ${keyInList(child, chunk, castTypes(context, relation, 'child'))} ${gone} limit 1${lock}`,
+        where ${childFilter(relation, 'c')} and ${keyMatch(context, relation, 'child', child, chunk)} ${gone} limit 1${lock}`,
     )
     const row = result.rows[0]
     if (row) throw stillReferencedError(relation, Object.values(row), options.action)
@@ -118,12 +151,7 @@ export async function checkNotReferenced(
 export async function absentKeys(context: EnforcementContext, relation: Relation, keys: KeyTuple[]): Promise<KeyTuple[]> {
   const absent: KeyTuple[] = []
   for (const chunk of chunks(keys, CHUNK)) {
-    const matches = andAll(relation.parent.columns.map((column, i) => sql`${sql.id('p', column)} = ${sql.id('k', `k${i}`)}`))
-    const result = await context.runner.run<{ i: unknown }>(
-      sql`select ${sql.id('k', 'i')} from ${keysTable(context, relation, chunk)} as ${sql.id('k')}
-        where not exists (select 1 from ${tableSql(relation.parent)} as ${sql.id('p')} where ${matches} and ${presentSql(context, relation, 'p')})`,
-    )
-    for (const row of result.rows) absent.push(chunk[Number(row.i)] as KeyTuple)
+    for (const position of await missingPositions(context, relation, chunk)) absent.push(chunk[position] as KeyTuple)
   }
   return absent
 }

@@ -1,13 +1,4 @@
-import {
-  type CompiledQuery,
-  DeleteQueryNode,
-  InsertQueryNode,
-  MergeQueryNode,
-  type QueryResult,
-  RawNode,
-  sql,
-  UpdateQueryNode,
-} from 'kysely'
+import { type CompiledQuery, DeleteQueryNode, InsertQueryNode, MergeQueryNode, type QueryResult, RawNode, UpdateQueryNode } from 'kysely'
 import { absentKeys, checkNotReferenced, checkParentsExist } from './checks.js'
 import { type EnforcementContext, noPendingChecks, type PendingChecks } from './context.js'
 import { UnguardedWriteError, type ViolatingAction } from './errors.js'

@@ -27,6 +27,8 @@ let savepointCounter = 0
 /** A connection whose writes are enforced: each one runs atomically with its checks and cascades. */
 class EnforcingConnection implements DatabaseConnection {
   readonly transaction: TransactionState = { active: false, deferred: [], ownRows: new Map() }
+  /** The isolation level of the transactions refguard opens itself (the session default), once learnt. */
+  private defaultIsolation: string | undefined
 
   constructor(
     readonly inner: DatabaseConnection,
@@ -60,6 +62,7 @@ class EnforcingConnection implements DatabaseConnection {
     }
     await runner.run(rawSql(this.setup.engine === 'mysql' ? 'start transaction' : 'begin'))
     this.transaction.active = true
+    this.transaction.isolation = this.defaultIsolation
     try {
       const result = await enforceStatement(context, compiled)
       await runDeferredChecks(context, this.transaction.deferred)
@@ -69,6 +72,7 @@ class EnforcingConnection implements DatabaseConnection {
       await runner.run(rawSql('rollback')).catch(() => {})
       throw error
     } finally {
+      this.defaultIsolation = this.transaction.isolation
       this.resetTransaction()
     }
   }
