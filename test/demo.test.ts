@@ -43,7 +43,9 @@ describe('refguard demo', () => {
     expect(stdout).toContain('1 order still belongs to customer 4')
     expect(stdout).toContain('2 order lines point at order 6')
     expect(stdout).toContain('refguard check --config refguard.config.ts --json')
-    expect(stdout).toMatch(/ReferentialIntegrityError: insert or update on table "order_lines" violates relation\s+"order_lines_order_pk_fkey"/)
+    expect(stdout).toMatch(
+      /ReferentialIntegrityError: insert or update on table "order_lines" violates relation\s+"order_lines_order_pk_fkey"/,
+    )
     expect(stdout).toMatch(/ok: 2 orders and 5 order lines of Helen's went with her \(cascade\)/)
     expect(stdout).toContain('UnguardedWriteError: raw SQL writes table "orders"')
     expect(stdout).toMatch(/Tour finished in \d+\.\d s\.\n$/)

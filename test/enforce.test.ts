@@ -113,7 +113,12 @@ for (const dialect of DIALECTS) {
       await guard.db
         .insertInto('orders')
         .columns(['id', 'customer_id'])
-        .expression((eb) => eb.selectFrom('customers').select([sql<number>`id + 100`.as('id'), 'id']).where('id', '=', 2))
+        .expression((eb) =>
+          eb
+            .selectFrom('customers')
+            .select([sql<number>`id + 100`.as('id'), 'id'])
+            .where('id', '=', 2),
+        )
         .execute()
       expect(await ids('orders')).toContain(102)
       await failure(
@@ -174,7 +179,9 @@ for (const dialect of DIALECTS) {
     it('refuses to delete a parent under RESTRICT and changes nothing', async () => {
       const error = await failure(guard.db.deleteFrom('items').where('code', 'in', ['A', 'C']).execute())
       expect(error.relation).toBe('order_items_item_code_fkey')
-      expect(error.message).toContain('update or delete on table "items" violates relation "order_items_item_code_fkey" on table "order_items"')
+      expect(error.message).toContain(
+        'update or delete on table "items" violates relation "order_items_item_code_fkey" on table "order_items"',
+      )
       expect((await rows('items', 'code')).map((row) => row.code)).toEqual(['A', 'B', 'C'])
       await guard.db.deleteFrom('items').where('code', '=', 'C').execute()
     })
@@ -206,7 +213,10 @@ for (const dialect of DIALECTS) {
     })
 
     it('accepts raw SQL in a where clause, and refuses raw SQL writes to guarded tables', async () => {
-      await guard.db.deleteFrom('customers').where(sql<boolean>`${sql.ref('id')} > ${1}`).execute()
+      await guard.db
+        .deleteFrom('customers')
+        .where(sql<boolean>`${sql.ref('id')} > ${1}`)
+        .execute()
       expect(await ids('orders')).toEqual([10, 11])
       const error = await sql`delete from orders`.execute(guard.db).catch((e) => e)
       expect(error).toBeInstanceOf(UnguardedWriteError)
@@ -218,7 +228,9 @@ for (const dialect of DIALECTS) {
       const unknown = await createGuard({ db: test.db, relations: ['orders(customer) -> customers(id)'] }).catch((e) => e)
       expect(unknown).toBeInstanceOf(ConfigError)
       expect(unknown.message).toContain('relation "orders_customer_fkey": child table "orders" has no column "customer"')
-      const setNull = await createGuard({ db: test.db, relations: ['order_items(order_id) -> orders(id) on delete set null'] }).catch((e) => e)
+      const setNull = await createGuard({ db: test.db, relations: ['order_items(order_id) -> orders(id) on delete set null'] }).catch(
+        (e) => e,
+      )
       expect(setNull.message).toContain('SET NULL on NOT NULL column order_items.order_id')
     })
   })
@@ -231,7 +243,9 @@ describe('key updates under RESTRICT and NO ACTION', () => {
       try {
         // PostgreSQL checks a non-deferrable primary key row by row; a deferrable one lets the keys shift.
         const key = dialect === 'mariadb' ? 'primary key (id)' : 'constraint p_pk primary key (id) deferrable'
-        await test.exec(`create table p (id int, ${key}); create table c (id int primary key, p_id int); insert into p values (1), (2); insert into c values (1, 2)`)
+        await test.exec(
+          `create table p (id int, ${key}); create table c (id int primary key, p_id int); insert into p values (1), (2); insert into c values (1, 2)`,
+        )
         const noAction = await createGuard({ db: test.db, relations: ['c(p_id) -> p(id) on update no action'] })
         const restrict = await createGuard({ db: test.db, relations: ['c(p_id) -> p(id) on update restrict'] })
         // InnoDB checks uniqueness row by row: shift from the top down there.
