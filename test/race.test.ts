@@ -25,12 +25,13 @@ type Rule = RaceRelation['onDelete']
 const RULES: Rule[] = ['restrict', 'cascade']
 
 /** The race cells of one dialect: every isolation level under both delete rules, plus one run cascading key updates. */
-function cellsOf(dialect: ServerDialect): Array<{ isolation: IsolationLevel; relation: RaceRelation }> {
+function cellsOf(dialect: ServerDialect): Array<{ isolation: IsolationLevel; relation: RaceRelation; autocommitInserts?: boolean }> {
   return [
     ...ISOLATION_LEVELS[dialect].flatMap((isolation) =>
       RULES.map((onDelete) => ({ isolation, relation: { onDelete, onUpdate: 'restrict' as const } })),
     ),
     { isolation: 'repeatable read', relation: { onDelete: 'restrict', onUpdate: 'cascade' } },
+    { isolation: 'read committed', relation: { onDelete: 'cascade', onUpdate: 'restrict' }, autocommitInserts: true },
   ]
 }
 
@@ -260,12 +261,13 @@ for (const dialect of SERVER_DIALECTS) {
     })
 
     describe('concurrent workers through refguard leave no orphan', () => {
-      for (const { isolation, relation } of cellsOf(dialect)) {
-        const cell = `${dialect} ${isolation}, on delete ${relation.onDelete} on update ${relation.onUpdate}`
+      for (const { isolation, relation, autocommitInserts } of cellsOf(dialect)) {
+        const inserts = autocommitInserts ? ', autocommitted inserts' : ''
+        const cell = `${dialect} ${isolation}, on delete ${relation.onDelete} on update ${relation.onUpdate}${inserts}`
         it(cell, { timeout: CELL_TIMEOUT_MS }, async () => {
           const result = await runRace({
             test,
-            operations: guardedOperations(relation, isolation),
+            operations: guardedOperations(relation, isolation, autocommitInserts),
             workers: { inserters: 4, deleters: 2, keyUpdaters: 1 },
             parents: 5,
             seconds: SECONDS,

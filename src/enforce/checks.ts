@@ -94,6 +94,14 @@ async function missingPositions(context: EnforcementContext, relation: Relation,
   return result.rows.map((row) => Number(row.i))
 }
 
+/** Reads and share-locks the present parents of `keys` (FOR KEY SHARE / LOCK IN SHARE MODE): one row per key found. */
+export function lockParentsSql(context: EnforcementContext, relation: Relation, keys: KeyTuple[]): Sql {
+  const parent = columnRefs('p', relation.parent.columns)
+  const lock = context.runner.family === 'postgres' ? sql`for key share` : sql`lock in share mode`
+  return sql`select 1 as ${sql.id('found')} from ${tableSql(relation.parent)} as ${sql.id('p')}
+    where ${keyMatch(context, relation, 'parent', parent, keys)} and ${presentSql(context, relation, 'p')} ${lock}`
+}
+
 /**
  * Verifies that every key has a present parent, locking the parents (FOR KEY SHARE / LOCK IN SHARE MODE)
  * so that no concurrent transaction can delete them before this one ends. One statement when all are
@@ -106,13 +114,8 @@ export async function checkParentsExist(
   keys: KeyTuple[],
   action: ViolatingAction,
 ): Promise<void> {
-  const parent = columnRefs('p', relation.parent.columns)
-  const lock = context.runner.family === 'postgres' ? sql`for key share` : sql`lock in share mode`
   for (const chunk of chunks(keys, CHUNK)) {
-    const locked = await context.runner.run(
-      sql`select 1 as ${sql.id('found')} from ${tableSql(relation.parent)} as ${sql.id('p')}
-        where ${keyMatch(context, relation, 'parent', parent, chunk)} and ${presentSql(context, relation, 'p')} ${lock}`,
-    )
+    const locked = await context.runner.run(lockParentsSql(context, relation, chunk))
     if (locked.rows.length === chunk.length) continue
     const [missing] = await missingPositions(context, relation, chunk, 1)
     if (missing !== undefined) throw missingParentError(relation, chunk[missing] as KeyTuple, action)

@@ -2,6 +2,7 @@ import {
   type CompiledQuery,
   type DatabaseConnection,
   type Driver,
+  InsertQueryNode,
   type QueryCompiler,
   type QueryResult,
   sql,
@@ -9,6 +10,7 @@ import {
 } from 'kysely'
 import type { EnforcementContext } from './context.js'
 import { enforceStatement, needsEnforcement, runDeferredChecks } from './enforce-statement.js'
+import { tryFastInsert } from './fast-insert.js'
 import { Runner, type TransactionState } from './runner.js'
 
 /** Builds the context the engine needs for statements on one connection. */
@@ -59,6 +61,10 @@ class EnforcingConnection implements DatabaseConnection {
         this.transaction.deferred.length = deferredBefore
         throw error
       }
+    }
+    if (InsertQueryNode.is(compiled.query)) {
+      const fast = await tryFastInsert(context, compiled.query)
+      if (fast) return fast as QueryResult<R>
     }
     await runner.run(rawSql(this.setup.engine === 'mysql' ? 'start transaction' : 'begin'))
     this.transaction.active = true

@@ -38,8 +38,12 @@ function literalOf(node: OperationNode): unknown {
   return ValueNode.is(node) ? node.value : NOT_LITERAL
 }
 
-/** The inserted rows' values of `columns`, when every one is a literal or a constant default; otherwise undefined. */
-function literalRows(context: EnforcementContext, node: InsertQueryNode, columns: string[]): Array<Map<string, unknown>> | undefined {
+/** The inserted rows' values of `columns` when all are literals or constant defaults; otherwise undefined. */
+export function literalRows(
+  context: EnforcementContext,
+  node: InsertQueryNode,
+  columns: string[],
+): Array<Map<string, unknown>> | undefined {
   if (!node.values || !ValuesNode.is(node.values) || !node.columns) return undefined
   const target = resolveTarget(node.into, 'insert')
   const positions = node.columns.map((column) => column.column.name)
@@ -83,7 +87,8 @@ async function insertReturning(
   return { result: { ...raw, rows: visible, numAffectedRows: raw.numAffectedRows ?? BigInt(raw.rows.length) }, rows }
 }
 
-function childKeys(relation: Relation, rows: Array<Map<string, unknown>>): KeyTuple[] {
+/** The distinct keys of rows inside the relation's filter; throws on a MATCH FULL mix of NULLs. */
+export function childKeys(relation: Relation, rows: Array<Map<string, unknown>>): KeyTuple[] {
   const keys: KeyTuple[] = []
   for (const row of rows) {
     if (!inScope(relation, (column) => row.get(column))) continue

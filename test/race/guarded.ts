@@ -17,22 +17,23 @@ export function guardRaceTables(db: Kysely<any>, relation: RaceRelation): Promis
 }
 
 /**
- * Writes through refguard, each operation a transaction at `isolation`. Under RESTRICT a deleter first deletes
+ * Writes through refguard, each operation a transaction at `isolation` (inserts optionally autocommitted). Under RESTRICT a deleter first deletes
  * the children, as an application would, so a child inserted in between is the race that must fail.
  */
-export function guardedOperations(relation: RaceRelation, isolation: IsolationLevel): OperationsFactory {
+export function guardedOperations(relation: RaceRelation, isolation: IsolationLevel, autocommitInserts = false): OperationsFactory {
   return async (db) => {
     const guard = await guardRaceTables(db, relation)
     const transaction = <T>(work: (trx: Transaction<any>) => Promise<T>) =>
       guard.db.transaction().setIsolationLevel(isolation).execute(work)
+    const insert = async (target: Kysely<any>, parentIds: number[]): Promise<void> => {
+      await target
+        .insertInto('children')
+        .values(parentIds.map((parent_id) => ({ parent_id })))
+        .execute()
+    }
     return {
-      insertChildren: (parentIds) =>
-        transaction(async (trx) => {
-          await trx
-            .insertInto('children')
-            .values(parentIds.map((parent_id) => ({ parent_id })))
-            .execute()
-        }),
+      // Outside a transaction refguard may take its one-statement path (PostgreSQL), which must be just as safe.
+      insertChildren: (parentIds) => (autocommitInserts ? insert(guard.db, parentIds) : transaction((trx) => insert(trx, parentIds))),
       deleteParent: (id) =>
         transaction(async (trx) => {
           if (relation.onDelete === 'restrict') await trx.deleteFrom('children').where('parent_id', '=', id).execute()
