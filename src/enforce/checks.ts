@@ -4,7 +4,7 @@ import type { Relation } from '../model/relation.js'
 import type { EnforcementContext } from './context.js'
 import type { ViolatingAction } from './errors.js'
 import { chunks, type KeyTuple } from './keys.js'
-import { missingParentError, stillReferencedError } from './messages.js'
+import { matchFullError, missingParentError, stillReferencedError } from './messages.js'
 import { andAll, keyInList, type Sql } from './sql-parts.js'
 
 const CHUNK = 1000
@@ -79,17 +79,28 @@ function keysTable(context: EnforcementContext, relation: Relation, keys: KeyTup
  * On MySQL-family engines a LEFT JOIN locking read: a plain read would use the transaction's snapshot
  * at REPEATABLE READ and could still see a parent deleted since.
  */
-async function missingPositions(context: EnforcementContext, relation: Relation, keys: KeyTuple[], limit?: number): Promise<number[]> {
+async function missingPositions(
+  context: EnforcementContext,
+  relation: Relation,
+  keys: KeyTuple[],
+  options: { limit?: number; heldByChild?: boolean } = {},
+): Promise<number[]> {
   const matches = andAll(relation.parent.columns.map((column, i) => sql`${sql.id('p', column)} = ${sql.id('k', `k${i}`)}`))
   const keysAs = sql`${keysTable(context, relation, keys)} as ${sql.id('k')}`
   const present = presentSql(context, relation, 'p')
-  const limitSql = limit === undefined ? sql`` : sql`limit ${sql.lit(limit)}`
+  const limitSql = options.limit === undefined ? sql`` : sql`limit ${sql.lit(options.limit)}`
+  const held = andAll(relation.child.columns.map((column, i) => sql`${sql.id('c', column)} = ${sql.id('k', `k${i}`)}`))
+  // A row that was given this key and then deleted by a later cascade of the same statement needs no parent.
+  const stillHeld = options.heldByChild
+    ? sql`and exists (select 1 from ${tableSql(relation.child)} as ${sql.id('c')} where ${held} and ${childFilter(relation, 'c')})`
+    : sql``
   const query =
     context.runner.family === 'postgres'
       ? sql`select ${sql.id('k', 'i')} from ${keysAs}
-          where not exists (select 1 from ${tableSql(relation.parent)} as ${sql.id('p')} where ${matches} and ${present}) order by 1 ${limitSql}`
+          where not exists (select 1 from ${tableSql(relation.parent)} as ${sql.id('p')} where ${matches} and ${present}) ${stillHeld}
+          order by 1 ${limitSql}`
       : sql`select ${sql.id('k', 'i')} from ${keysAs} left join ${tableSql(relation.parent)} as ${sql.id('p')} on ${matches} and ${present}
-          where ${sql.id('p', relation.parent.columns[0] as string)} is null order by 1 ${limitSql} lock in share mode`
+          where ${sql.id('p', relation.parent.columns[0] as string)} is null ${stillHeld} order by 1 ${limitSql} lock in share mode`
   const result = await context.runner.run<{ i: unknown }>(query)
   return result.rows.map((row) => Number(row.i))
 }
@@ -117,7 +128,7 @@ export async function checkParentsExist(
   for (const chunk of chunks(keys, CHUNK)) {
     const locked = await context.runner.run(lockParentsSql(context, relation, chunk))
     if (locked.rows.length === chunk.length) continue
-    const [missing] = await missingPositions(context, relation, chunk, 1)
+    const [missing] = await missingPositions(context, relation, chunk, { limit: 1, heldByChild: true })
     if (missing !== undefined) throw missingParentError(relation, chunk[missing] as KeyTuple, action)
   }
 }
@@ -157,4 +168,21 @@ export async function absentKeys(context: EnforcementContext, relation: Relation
     for (const position of await missingPositions(context, relation, chunk)) absent.push(chunk[position] as KeyTuple)
   }
   return absent
+}
+
+/** Throws if a row still holds one of these MATCH FULL keys that mix NULL and non-NULL values. */
+export async function checkMixedKeysGone(
+  context: EnforcementContext,
+  relation: Relation,
+  keys: KeyTuple[],
+  action: ViolatingAction,
+): Promise<void> {
+  const same = context.runner.family === 'postgres' ? sql`is not distinct from` : sql`<=>`
+  for (const key of keys) {
+    const held = andAll(relation.child.columns.map((column, i) => sql`${sql.id('c', column)} ${same} ${key[i]}`))
+    const result = await context.runner.run(
+      sql`select 1 as ${sql.id('held')} from ${tableSql(relation.child)} as ${sql.id('c')} where ${held} and ${childFilter(relation, 'c')} limit 1`,
+    )
+    if (result.rows.length > 0) throw matchFullError(relation, key, action)
+  }
 }

@@ -23,19 +23,30 @@ export interface EnforcementContext {
   crosscheck(relation: Relation, keys: KeyTuple[]): Promise<void>
 }
 
-/** Checks gathered while a statement and its cascades run, made when the statement ends (PostgreSQL's AFTER triggers). */
-export interface PendingChecks {
-  /** New child keys that must have a parent. */
-  parentExists: Array<{ relation: Relation; keys: KeyTuple[] }>
-  /** Parent keys changed or deleted under RESTRICT: no child may reference them. */
-  restrict: Array<{ relation: Relation; keys: KeyTuple[] }>
-  /** Parent keys changed or deleted under NO ACTION: no child may reference them unless the key still exists. */
-  noAction: Array<{ relation: Relation; keys: KeyTuple[] }>
-  /** Every parent key removed by the statement, for the snapshot crosscheck. */
+/** A referential action or check waiting its turn, as PostgreSQL queues its AFTER triggers. */
+export type StatementEvent =
+  /** Parent keys a write changed or deleted: run the relation's action (or its RESTRICT / NO ACTION check). */
+  | { kind: 'action'; relation: Relation; write: 'update' | 'delete'; changes: Array<{ before: KeyTuple; after: KeyTuple }> }
+  /** New child keys that must have a parent; `mixed` are MATCH FULL keys mixing NULLs, wrong while a row still holds them. */
+  | { kind: 'child-keys'; relation: Relation; keys: KeyTuple[]; mixed: KeyTuple[] }
+  /** After SET DEFAULT: a child whose default equals a removed key still references it (NO ACTION check). */
+  | { kind: 'still-referenced'; relation: Relation; keys: KeyTuple[]; write: 'update' | 'delete' }
+
+/** What one top-level statement has set in motion, worked off before it returns. */
+export interface StatementState {
+  /**
+   * First in, first out. PostgreSQL fires RI triggers at the end of the statement in the order they were
+   * queued, and a cascade's own triggers join the end of the queue (breadth first); MySQL-family engines
+   * run actions at once, depth first, so only child-key checks wait here.
+   */
+  queue: StatementEvent[]
+  /** Every parent key the statement removed, for the snapshot crosscheck. */
   removed: Array<{ relation: Relation; keys: KeyTuple[] }>
+  /** Tables an UPDATE changed in this statement: InnoDB turns an ON UPDATE cascade back into such a table into RESTRICT. */
+  updatedTables: Set<string>
 }
 
-/** An empty set of pending checks. */
-export function noPendingChecks(): PendingChecks {
-  return { parentExists: [], restrict: [], noAction: [], removed: [] }
+/** A fresh statement state. */
+export function newStatementState(): StatementState {
+  return { queue: [], removed: [], updatedTables: new Set() }
 }

@@ -1,10 +1,10 @@
 import { type CompiledQuery, DeleteQueryNode, InsertQueryNode, MergeQueryNode, type QueryResult, RawNode, UpdateQueryNode } from 'kysely'
-import { absentKeys, checkNotReferenced, checkParentsExist } from './checks.js'
-import { type EnforcementContext, noPendingChecks, type PendingChecks } from './context.js'
+import { absentKeys, checkMixedKeysGone, checkNotReferenced, checkParentsExist } from './checks.js'
+import { type EnforcementContext, newStatementState, type StatementState } from './context.js'
 import { UnguardedWriteError, type ViolatingAction } from './errors.js'
 import { usesTransactionSnapshot } from './isolation.js'
 import { processInsert } from './process-insert.js'
-import { processWrite } from './process-write.js'
+import { applyAction, processWrite } from './process-write.js'
 import { rawWriteTarget } from './raw-writes.js'
 import type { DeferredCheck } from './runner.js'
 import { deleteSpec, updateSpec } from './write-spec.js'
@@ -24,14 +24,19 @@ export function needsEnforcement(compiled: CompiledQuery, guardedTables: Set<str
   return false
 }
 
-/** The checks PostgreSQL makes when a statement ends: RESTRICT, NO ACTION, new child keys, and the snapshot crosscheck. */
-async function finishStatement(context: EnforcementContext, pending: PendingChecks, action: ViolatingAction): Promise<void> {
-  for (const { relation, keys } of pending.restrict)
-    await checkNotReferenced(context, relation, keys, { exceptStillPresent: false, action })
-  for (const { relation, keys } of pending.noAction) await checkNotReferenced(context, relation, keys, { exceptStillPresent: true, action })
-  for (const { relation, keys } of pending.parentExists) await checkParentsExist(context, relation, keys, action)
-  if (pending.removed.length === 0 || !(await usesTransactionSnapshot(context))) return
-  for (const { relation, keys } of pending.removed) {
+/** Works off the statement's queue (PostgreSQL's AFTER-trigger order; checks of new child keys), then the snapshot crosscheck. */
+async function finishStatement(context: EnforcementContext, state: StatementState, action: ViolatingAction): Promise<void> {
+  for (let event = state.queue.shift(); event; event = state.queue.shift()) {
+    if (event.kind === 'action') await applyAction(context, event, state)
+    else if (event.kind === 'still-referenced') {
+      await checkNotReferenced(context, event.relation, event.keys, { exceptStillPresent: true, action: event.write })
+    } else {
+      await checkMixedKeysGone(context, event.relation, event.mixed, action)
+      await checkParentsExist(context, event.relation, event.keys, action)
+    }
+  }
+  if (state.removed.length === 0 || !(await usesTransactionSnapshot(context))) return
+  for (const { relation, keys } of state.removed) {
     const absent = await absentKeys(context, relation, keys)
     if (absent.length > 0) await context.crosscheck(relation, absent)
   }
@@ -40,24 +45,24 @@ async function finishStatement(context: EnforcementContext, pending: PendingChec
 /** Runs one enforced write with its cascades and end-of-statement checks (the caller makes it atomic). */
 export async function enforceStatement(context: EnforcementContext, compiled: CompiledQuery): Promise<QueryResult<unknown>> {
   const node = compiled.query
-  const pending = noPendingChecks()
+  const state = newStatementState()
   let result: QueryResult<unknown>
   let action: ViolatingAction
   if (InsertQueryNode.is(node)) {
     action = 'insert'
-    result = await processInsert(context, node, pending)
+    result = await processInsert(context, node, state)
   } else if (UpdateQueryNode.is(node)) {
     action = 'update'
-    result = await processWrite(context, updateSpec(node), pending, true)
+    result = await processWrite(context, updateSpec(node), state, true)
   } else if (DeleteQueryNode.is(node)) {
     action = 'delete'
-    result = await processWrite(context, deleteSpec(node), pending, true)
+    result = await processWrite(context, deleteSpec(node), state, true)
   } else {
     throw new UnguardedWriteError(
       'refguard does not enforce MERGE yet: split it into insertInto/updateTable/deleteFrom, or use guard.unguarded',
     )
   }
-  await finishStatement(context, pending, action)
+  await finishStatement(context, state, action)
   return result
 }
 

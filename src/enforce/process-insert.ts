@@ -14,12 +14,12 @@ import {
   ValueNode,
   ValuesNode,
 } from 'kysely'
-import type { Relation } from '../model/relation.js'
-import type { EnforcementContext, PendingChecks } from './context.js'
+import { type Relation, sameTable } from '../model/relation.js'
+import type { EnforcementContext, StatementState } from './context.js'
 import { UnguardedWriteError } from './errors.js'
-import { distinctKeys, type KeyTuple, keyStatus } from './keys.js'
-import { matchFullError } from './messages.js'
-import { inScope } from './process-write.js'
+import { distinctKeys, type KeyTuple, keyId, keyStatus } from './keys.js'
+import { matchFullError, missingParentError } from './messages.js'
+import { inScope, queueChildKeys } from './process-write.js'
 import { resolveTarget } from './target.js'
 
 const NOT_LITERAL = Symbol('not a literal')
@@ -104,7 +104,7 @@ export function childKeys(relation: Relation, rows: Array<Map<string, unknown>>)
 export async function processInsert(
   context: EnforcementContext,
   node: InsertQueryNode,
-  pending: PendingChecks,
+  state: StatementState,
 ): Promise<QueryResult<unknown>> {
   const { graph, runner } = context
   const target = resolveTarget(node.into, 'insert')
@@ -120,16 +120,34 @@ export async function processInsert(
   }
   const relations = graph.parentsOf(table)
   if (relations.length === 0) return runner.runNode(node)
-  const columns = [...new Set(relations.flatMap((relation) => [...relation.child.columns, ...Object.keys(relation.child.where ?? {})]))]
+  const selfReferences = relations.filter((relation) => sameTable(relation.parent, relation.child))
+  const columns = [
+    ...new Set([
+      ...relations.flatMap((relation) => [...relation.child.columns, ...Object.keys(relation.child.where ?? {})]),
+      ...selfReferences.flatMap((relation) => relation.parent.columns),
+    ]),
+  ]
   const upsertChangesKeys = updated.some((column) => columns.includes(column))
   const literal = upsertChangesKeys ? undefined : literalRows(context, node, columns)
+  if (literal && runner.family === 'mysql') for (const relation of selfReferences) checkRowOrder(relation, literal)
   const { result, rows } = literal ? { result: await runner.runNode(node), rows: literal } : await insertReturning(context, node, columns)
-  for (const relation of relations) {
-    const keys = childKeys(relation, rows)
-    if (keys.length === 0) continue
-    if (relation.deferrable && relation.initiallyDeferred && runner.transaction.active)
-      runner.transaction.deferred.push({ kind: 'parent-exists', relation, keys })
-    else pending.parentExists.push({ relation, keys })
-  }
+  for (const relation of relations) queueChildKeys(context, state, relation, childKeys(relation, rows))
   return result
+}
+
+/**
+ * InnoDB checks a multi-row insert row by row: a row may reference a row inserted before it by the same
+ * statement, not one after it. Throws for the first row that would reference a later one.
+ */
+function checkRowOrder(relation: Relation, rows: Array<Map<string, unknown>>): void {
+  const providedAt = new Map<string, number>()
+  rows.forEach((row, index) => {
+    const id = keyId(relation.parent.columns.map((column) => row.get(column)))
+    if (!providedAt.has(id)) providedAt.set(id, index)
+  })
+  rows.forEach((row, index) => {
+    const key = relation.child.columns.map((column) => row.get(column) ?? null)
+    if (keyStatus(key, relation.match) !== 'check' || !inScope(relation, (column) => row.get(column))) return
+    if ((providedAt.get(keyId(key)) ?? -1) > index) throw missingParentError(relation, key, 'insert')
+  })
 }

@@ -1,12 +1,11 @@
 import type { QueryResult } from 'kysely'
 import { sql } from 'kysely'
-import type { ReferentialAction, Relation, TableRef } from '../model/relation.js'
+import { type ReferentialAction, type Relation, type TableRef, tableId } from '../model/relation.js'
 import { cascadeDelete, cascadeUpdate, setChildren } from './actions.js'
 import { checkNotReferenced } from './checks.js'
-import type { EnforcementContext, PendingChecks } from './context.js'
+import type { EnforcementContext, StatementEvent, StatementState } from './context.js'
 import { usesTransactionSnapshot } from './isolation.js'
 import { chunks, distinctKeys, type KeyTuple, keyId, keyStatus, sameKey } from './keys.js'
-import { matchFullError } from './messages.js'
 import { identityColumns, type PreimageRow, readPreimage } from './preimage.js'
 import { keyInList } from './sql-parts.js'
 import type { WriteSpec } from './write-spec.js'
@@ -31,9 +30,22 @@ function actionOf(relation: Relation, kind: WriteSpec['kind']): ReferentialActio
   return kind === 'delete' ? relation.onDelete : relation.onUpdate
 }
 
-/** Checks NO ACTION at commit instead of at the end of the statement? */
-function deferred(context: EnforcementContext, relation: Relation): boolean {
+/** Whether the relation's checks wait for commit (`deferrable initially deferred`, inside a transaction). */
+export function deferred(context: EnforcementContext, relation: Relation): boolean {
   return relation.deferrable && relation.initiallyDeferred && context.runner.transaction.active
+}
+
+/** Queues the new child keys of a relation for the end of the statement, or for commit when deferred. */
+export function queueChildKeys(
+  context: EnforcementContext,
+  state: StatementState,
+  relation: Relation,
+  keys: KeyTuple[],
+  mixed: KeyTuple[] = [],
+): void {
+  if (keys.length === 0 && mixed.length === 0) return
+  if (deferred(context, relation)) context.runner.transaction.deferred.push({ kind: 'parent-exists', relation, keys })
+  else state.queue.push({ kind: 'child-keys', relation, keys, mixed })
 }
 
 /** Parent keys this write removes, per relation: the old keys of rows whose key changes (or that are deleted). */
@@ -50,9 +62,10 @@ function removedKeys(spec: WriteSpec, relation: Relation, rows: PreimageRow[]): 
   return [...changes.values()]
 }
 
-/** New child keys this write creates, per relation: rows whose key (or membership in the relation's filter) changes. */
-function newChildKeys(relation: Relation, rows: PreimageRow[]): KeyTuple[] {
+/** New child keys this write creates: rows whose key (or membership in the relation's filter) changes. */
+function newChildKeys(relation: Relation, rows: PreimageRow[]): { keys: KeyTuple[]; mixed: KeyTuple[] } {
   const keys: KeyTuple[] = []
+  const mixed: KeyTuple[] = []
   for (const row of rows) {
     if (!inScope(relation, (column) => row.after.get(column))) continue
     const before = relation.child.columns.map((column) => row.before.get(column))
@@ -60,10 +73,10 @@ function newChildKeys(relation: Relation, rows: PreimageRow[]): KeyTuple[] {
     const wasInScope = inScope(relation, (column) => row.before.get(column))
     if (wasInScope && sameKey(before, after)) continue
     const status = keyStatus(after, relation.match)
-    if (status === 'invalid') throw matchFullError(relation, after, 'update')
+    if (status === 'invalid') mixed.push(after)
     if (status === 'check') keys.push(after)
   }
-  return distinctKeys(keys)
+  return { keys: distinctKeys(keys), mixed: distinctKeys(mixed) }
 }
 
 /** Remembers the row versions this transaction is about to delete or update. */
@@ -101,14 +114,17 @@ async function executeWrite(
 }
 
 /**
- * Enforces one UPDATE or DELETE and everything it sets off: locks and reads the rows it changes, checks
- * or acts on their children relation by relation (cascades recurse through this same function, one
- * statement per relation per level), and records the checks to make when the top-level statement ends.
+ * Enforces one UPDATE or DELETE and everything it sets off: locks and reads the rows it changes (old and
+ * new key values in one query), runs the write, and hands each relation's action to `state`. On
+ * PostgreSQL actions are queued and run when the statement ends, in PostgreSQL's trigger order; on
+ * MySQL-family engines they run at once, before the parent row changes, relations in constraint-name
+ * order, as InnoDB does. Cascades come back through this same function: one statement per relation
+ * per level (per 1000 keys), never one per row.
  */
 export async function processWrite(
   context: EnforcementContext,
   spec: WriteSpec,
-  pending: PendingChecks,
+  state: StatementState,
   narrow: boolean,
 ): Promise<QueryResult<unknown>> {
   const { graph, runner } = context
@@ -124,6 +140,7 @@ export async function processWrite(
       : []
   // Under snapshot isolation the crosscheck must tell this transaction's own changes to child rows from others'.
   const trackRows = graph.parentsOf(table).length > 0 && (await usesTransactionSnapshot(context))
+  if (spec.kind === 'update') state.updatedTables.add(tableId(table))
   if (asParent.length === 0 && asChild.length === 0) {
     if (trackRows) recordOwnRows(context, table, await readPreimage(context, spec, [], [], true))
     return runner.runNode(spec.statement())
@@ -138,77 +155,62 @@ export async function processWrite(
   const identity = identityColumns(context, spec)
   const rows = distinctRows(await readPreimage(context, spec, columns, identity, trackRows), identity)
   if (trackRows) recordOwnRows(context, table, rows)
-  const removals = new Map(asParent.map((relation) => [relation, removedKeys(spec, relation, rows)]))
+  const removals = asParent
+    .map((relation) => ({ kind: 'action' as const, relation, write: spec.kind, changes: removedKeys(spec, relation, rows) }))
+    .filter((event) => event.changes.length > 0)
 
   if (runner.family === 'mysql') {
-    // InnoDB checks RESTRICT and NO ACTION alike, immediately, against the rows as they are now.
-    for (const [relation, changes] of removals) {
-      const action = actionOf(relation, spec.kind)
-      if ((action === 'restrict' || action === 'no action') && changes.length > 0 && !deferred(context, relation)) {
-        await checkNotReferenced(
-          context,
-          relation,
-          changes.map((change) => change.before),
-          { exceptStillPresent: false, action: spec.kind },
-        )
-      }
-    }
+    for (const event of [...removals].sort((a, b) => a.relation.name.localeCompare(b.relation.name)))
+      await applyAction(context, event, state)
   }
-
   const result = await executeWrite(context, spec, rows, identity, narrow)
-
-  for (const [relation, changes] of removals) {
-    if (changes.length === 0) continue
-    const keys = changes.map((change) => change.before)
-    pending.removed.push({ relation, keys })
-    await applyAction(context, spec.kind, relation, changes, pending)
+  for (const event of removals) {
+    state.removed.push({ relation: event.relation, keys: event.changes.map((change) => change.before) })
+    if (runner.family === 'postgres') state.queue.push(event)
   }
   for (const relation of asChild) {
-    const keys = newChildKeys(relation, rows)
-    if (keys.length === 0) continue
-    if (deferred(context, relation)) runner.transaction.deferred.push({ kind: 'parent-exists', relation, keys })
-    else pending.parentExists.push({ relation, keys })
+    const { keys, mixed } = newChildKeys(relation, rows)
+    queueChildKeys(context, state, relation, keys, mixed)
   }
   return result
 }
 
-async function applyAction(
+/** Runs one relation's action for the parent keys a write removed: cascade, SET NULL / DEFAULT, or the RESTRICT / NO ACTION check. */
+export async function applyAction(
   context: EnforcementContext,
-  kind: WriteSpec['kind'],
-  relation: Relation,
-  changes: Array<{ before: KeyTuple; after: KeyTuple }>,
-  pending: PendingChecks,
+  event: Extract<StatementEvent, { kind: 'action' }>,
+  state: StatementState,
 ): Promise<void> {
-  const action = actionOf(relation, kind)
+  const { relation, write, changes } = event
   const keys = changes.map((change) => change.before)
+  let action = actionOf(relation, write)
+  // InnoDB: an ON UPDATE CASCADE / SET NULL that comes back to a table this statement already updated acts as RESTRICT.
+  const innodbLoop = context.runner.family === 'mysql' && write === 'update' && state.updatedTables.has(tableId(relation.child))
+  if (innodbLoop && (action === 'cascade' || action === 'set null')) action = 'restrict'
   switch (action) {
     case 'cascade':
       for (const chunk of chunks(changes, CASCADE_CHUNK)) {
-        const spec =
-          kind === 'delete'
-            ? cascadeDelete(
-                context,
-                relation,
-                chunk.map((change) => change.before),
-              )
-            : cascadeUpdate(context, relation, chunk)
-        await processWrite(context, spec, pending, false)
+        const before = chunk.map((change) => change.before)
+        const spec = write === 'delete' ? cascadeDelete(context, relation, before) : cascadeUpdate(context, relation, chunk)
+        await processWrite(context, spec, state, false)
       }
       return
     case 'set null':
     case 'set default':
       for (const chunk of chunks(keys, CASCADE_CHUNK)) {
-        await processWrite(context, setChildren(context, relation, chunk, action === 'set null' ? 'null' : 'default', kind), pending, false)
+        await processWrite(context, setChildren(context, relation, chunk, action === 'set null' ? 'null' : 'default', write), state, false)
       }
-      // A child whose default equals the removed key keeps referencing it; PostgreSQL re-checks for exactly this.
-      if (action === 'set default') pending.noAction.push({ relation, keys })
+      // A child whose default equals the removed key keeps referencing it; PostgreSQL re-checks for exactly this,
+      // after the statement's other actions (a cascade may remove that child first).
+      if (action === 'set default') state.queue.push({ kind: 'still-referenced', relation, keys, write })
       return
     case 'restrict':
-      if (context.runner.family === 'postgres') pending.restrict.push({ relation, keys })
+      await checkNotReferenced(context, relation, keys, { exceptStillPresent: false, action: write })
       return
     case 'no action':
       if (deferred(context, relation)) context.runner.transaction.deferred.push({ kind: 'no-action', relation, keys })
-      else if (context.runner.family === 'postgres') pending.noAction.push({ relation, keys })
+      // InnoDB's NO ACTION is RESTRICT: checked at once, with no exception for keys that come back.
+      else await checkNotReferenced(context, relation, keys, { exceptStillPresent: context.runner.family === 'postgres', action: write })
       return
   }
 }
