@@ -48,18 +48,50 @@ export function queueChildKeys(
   else state.queue.push({ kind: 'child-keys', relation, keys, mixed })
 }
 
-/** Parent keys this write removes, per relation: the old keys of rows whose key changes (or that are deleted). */
+/** The parent key a row gives up for a relation: its old key, if the row is deleted or its key changes. */
+function rowChange(spec: WriteSpec, relation: Relation, row: PreimageRow): { before: KeyTuple; after: KeyTuple } | undefined {
+  const before = relation.parent.columns.map((column) => row.before.get(column))
+  const after = relation.parent.columns.map((column) => row.after.get(column))
+  if (before.some((value) => value === null || value === undefined)) return undefined
+  if (spec.kind === 'update' && sameKey(before, after)) return undefined
+  return { before, after }
+}
+
+/** Parent keys this write removes for a relation: the old keys of rows whose key changes (or that are deleted). */
 function removedKeys(spec: WriteSpec, relation: Relation, rows: PreimageRow[]): Array<{ before: KeyTuple; after: KeyTuple }> {
   const changes = new Map<string, { before: KeyTuple; after: KeyTuple }>()
   for (const row of rows) {
-    const before = relation.parent.columns.map((column) => row.before.get(column))
-    const after = relation.parent.columns.map((column) => row.after.get(column))
-    if (before.some((value) => value === null || value === undefined)) continue
-    if (spec.kind === 'update' && sameKey(before, after)) continue
-    const id = keyId(before)
-    if (!changes.has(id)) changes.set(id, { before, after })
+    const change = rowChange(spec, relation, row)
+    if (change && !changes.has(keyId(change.before))) changes.set(keyId(change.before), change)
   }
   return [...changes.values()]
+}
+
+/** Whether an action event is a check (RESTRICT, or a NO ACTION checked in this statement) rather than a change. */
+function isCheck(context: EnforcementContext, relation: Relation, kind: WriteSpec['kind']): boolean {
+  const action = actionOf(relation, kind)
+  return action === 'restrict' || (action === 'no action' && !deferred(context, relation))
+}
+
+/**
+ * The action events of a PostgreSQL write, in trigger order. PostgreSQL queues one event per row and
+ * relation (rows first). That order only matters when checks and changes mix: then events go row by
+ * row, so a check sees exactly the changes queued before it. Otherwise one event per relation keeps
+ * the cascades set-based.
+ */
+function actionEvents(context: EnforcementContext, spec: WriteSpec, relations: Relation[], rows: PreimageRow[]): StatementEvent[] {
+  const checks = relations.filter((relation) => isCheck(context, relation, spec.kind))
+  if (checks.length === 0 || checks.length === relations.length) {
+    return relations
+      .map((relation) => ({ kind: 'action' as const, relation, write: spec.kind, changes: removedKeys(spec, relation, rows) }))
+      .filter((event) => event.changes.length > 0)
+  }
+  return rows.flatMap((row) =>
+    relations.flatMap((relation) => {
+      const change = rowChange(spec, relation, row)
+      return change ? [{ kind: 'action' as const, relation, write: spec.kind, changes: [change] }] : []
+    }),
+  )
 }
 
 /** New child keys this write creates: rows whose key (or membership in the relation's filter) changes. */
@@ -155,19 +187,19 @@ export async function processWrite(
   const identity = identityColumns(context, spec)
   const rows = distinctRows(await readPreimage(context, spec, columns, identity, trackRows), identity)
   if (trackRows) recordOwnRows(context, table, rows)
-  const removals = asParent
-    .map((relation) => ({ kind: 'action' as const, relation, write: spec.kind, changes: removedKeys(spec, relation, rows) }))
-    .filter((event) => event.changes.length > 0)
-
   if (runner.family === 'mysql') {
-    for (const event of [...removals].sort((a, b) => a.relation.name.localeCompare(b.relation.name)))
-      await applyAction(context, event, state)
+    const byName = [...asParent].sort((a, b) => a.name.localeCompare(b.name))
+    for (const relation of byName) {
+      const changes = removedKeys(spec, relation, rows)
+      if (changes.length > 0) await applyAction(context, { kind: 'action', relation, write: spec.kind, changes }, state)
+    }
   }
   const result = await executeWrite(context, spec, rows, identity, narrow)
-  for (const event of removals) {
-    state.removed.push({ relation: event.relation, keys: event.changes.map((change) => change.before) })
-    if (runner.family === 'postgres') state.queue.push(event)
+  for (const relation of asParent) {
+    const keys = removedKeys(spec, relation, rows).map((change) => change.before)
+    if (keys.length > 0) state.removed.push({ relation, keys })
   }
+  if (runner.family === 'postgres') state.queue.push(...actionEvents(context, spec, asParent, rows))
   for (const relation of asChild) {
     const { keys, mixed } = newChildKeys(relation, rows)
     queueChildKeys(context, state, relation, keys, mixed)
