@@ -114,6 +114,23 @@ for (const dialect of DIALECTS) {
       })
     })
 
+    it('suggests fix SQL that removes exactly the orphans', async () => {
+      const copy = await createTestDatabase(dialect, 'fixsql')
+      try {
+        await copy.exec(FIXTURE)
+        const config = resolveConfig({ databases: { main: copy.url }, relations: RELATIONS.slice(0, 6) })
+        const databases = new DatabaseSet(config, { main: copy.database })
+        const before = await runCheck(config, databases)
+        for (const finding of before.findings.filter((f) => f.kind === 'orphans')) await sql.raw(finding.fix).execute(copy.db)
+        const after = await runCheck(config, databases)
+        expect(after.relations.map((r) => [r.name, r.orphans]).filter(([, orphans]) => orphans !== 0)).toEqual([])
+        const customers = await sql<{ n: unknown }>`select count(*) as n from orders`.execute(copy.db)
+        expect(Number(customers.rows[0]?.n)).toBe(4)
+      } finally {
+        await copy.drop()
+      }
+    })
+
     it('is clean (ok) for relations without orphans', async () => {
       const report = await check(CLEAN_RELATIONS)
       expect(report.ok).toBe(true)

@@ -9,6 +9,7 @@ import { selectRelations } from '../model/select.js'
 import { BLOCKING_KINDS, validateRelation } from '../model/validate.js'
 import { SchemaMismatchError } from './errors.js'
 import type { Finding } from './finding.js'
+import { orphanFixSql } from './fix-sql.js'
 import { orphanCountSql, orphanSampleSql } from './orphan-query.js'
 
 /** The orphan count of one relation, as `check --json` prints it. */
@@ -54,14 +55,14 @@ function percent(part: number, whole: number): string {
   return share < 0.01 ? '<0.01%' : `${share.toFixed(share < 1 ? 2 : 1)}%`
 }
 
-function orphanFinding(relation: Relation, result: RelationResult): Finding {
+function orphanFinding(relation: Relation, asWritten: Relation, result: RelationResult, family: 'postgres' | 'mysql'): Finding {
   return {
     kind: 'orphans',
     severity: 'error',
     relation: relation.name,
     count: result.orphans,
     message: `${result.orphans} of ${result.rowsChecked} rows (${percent(result.orphans, result.rowsChecked)}) of ${result.child} reference no row of ${result.parent}`,
-    fix: `refguard repair --relation ${relation.name} (dry run first), or delete/NULL them by hand`,
+    fix: orphanFixSql(asWritten, family),
   }
 }
 
@@ -116,7 +117,8 @@ export async function runCheck(config: ResolvedConfig, databases: DatabaseSet, o
     const parentUnique = parentTable !== undefined && hasUniqueKey(parentTable, relation.parent.columns)
     const result = await countOrphans(relation, asWritten, databases, sample, parentUnique)
     results.push(result)
-    if (result.orphans > 0) findings.push(orphanFinding(relation, result))
+    if (result.orphans > 0)
+      findings.push(orphanFinding(relation, asWritten, result, (await databases.get(relation.child.database)).dialect.family))
   }
   return { ok: !findings.some((finding) => finding.severity === 'error'), relations: results, findings }
 }
