@@ -118,11 +118,9 @@ describe('loadConfig', () => {
     expect(error.message).toContain(`${join(dir, 'refguard.config.ts')}: could not load`)
   })
 
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: the test is about refguard's ${NAME} placeholders.
   it('reports a missing file and expands ${VARIABLES} in URLs', async () => {
     const missing = await loadConfig('/nonexistent/refguard.config.json').catch((e) => e)
     expect(missing.message).toContain('config file does not exist')
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: a config placeholder, not a template.
     const dir = writeTempFiles({ 'c.json': JSON.stringify({ databases: { main: '${RG_TEST_URL}' }, relations: [] }) })
     const unset = await loadConfig(join(dir, 'c.json')).catch((e) => e)
     expect(unset.message).toContain('databases.main.url: environment variable RG_TEST_URL is not set')

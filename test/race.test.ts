@@ -110,20 +110,24 @@ for (const dialect of SERVER_DIALECTS) {
           const relation: RaceRelation = { onDelete: rule, onUpdate: rule }
           const expected = expectedRemovalOutcomes(dialect, rule)
 
-          it(`${removal} of a parent whose child committed inside the snapshot (${rule})`, {
-            timeout: INTERLEAVING_TIMEOUT_MS,
-          }, async () => {
-            await createRaceTables(test, 1)
-            await withTwoGuards(relation, async (t1, t2) => {
-              const error = await writeAfterConcurrentCommit({
-                snapshotDb: t2.db,
-                concurrentWrite: () => t1.db.insertInto('children').values({ parent_id: 1 }).execute(),
-                write: removeParentOne[removal],
+          it(
+            `${removal} of a parent whose child committed inside the snapshot (${rule})`,
+            {
+              timeout: INTERLEAVING_TIMEOUT_MS,
+            },
+            async () => {
+              await createRaceTables(test, 1)
+              await withTwoGuards(relation, async (t1, t2) => {
+                const error = await writeAfterConcurrentCommit({
+                  snapshotDb: t2.db,
+                  concurrentWrite: () => t1.db.insertInto('children').values({ parent_id: 1 }).execute(),
+                  write: removeParentOne[removal],
+                })
+                expect(expected).toContain(outcomeOf(error))
               })
-              expect(expected).toContain(outcomeOf(error))
-            })
-            expect(await countOrphans(test.db)).toBe(0)
-          })
+              expect(await countOrphans(test.db)).toBe(0)
+            },
+          )
 
           it(`${removal} of a parent waiting on an uncommitted child insert (${rule})`, { timeout: INTERLEAVING_TIMEOUT_MS }, async () => {
             await createRaceTables(test, 1)
@@ -157,27 +161,31 @@ for (const dialect of SERVER_DIALECTS) {
         expect(await countOrphans(test.db)).toBe(0)
       })
 
-      it('delete of a parent whose child committed inside the snapshot, through a Kysely of one connection: refused loudly on PostgreSQL', {
-        timeout: INTERLEAVING_TIMEOUT_MS,
-      }, async () => {
-        await createRaceTables(test, 1)
-        const relation: RaceRelation = { onDelete: 'restrict', onUpdate: 'restrict' }
-        await withTwoGuards(
-          relation,
-          async (t1, t2) => {
-            const error = await writeAfterConcurrentCommit({
-              snapshotDb: t2.db,
-              concurrentWrite: () => t1.db.insertInto('children').values({ parent_id: 1 }).execute(),
-              write: removeParentOne.delete,
-            })
-            // The crosscheck needs a second connection; with none free it fails with the fix, never silently.
-            if (dialect === 'postgres') expect((error as Error).message).toContain('waited 3 s for a second connection')
-            else expect(expectedRemovalOutcomes(dialect, 'restrict')).toContain(outcomeOf(error))
-          },
-          1,
-        )
-        expect(await countOrphans(test.db)).toBe(0)
-      })
+      it(
+        'delete of a parent whose child committed inside the snapshot, through a Kysely of one connection: refused loudly on PostgreSQL',
+        {
+          timeout: INTERLEAVING_TIMEOUT_MS,
+        },
+        async () => {
+          await createRaceTables(test, 1)
+          const relation: RaceRelation = { onDelete: 'restrict', onUpdate: 'restrict' }
+          await withTwoGuards(
+            relation,
+            async (t1, t2) => {
+              const error = await writeAfterConcurrentCommit({
+                snapshotDb: t2.db,
+                concurrentWrite: () => t1.db.insertInto('children').values({ parent_id: 1 }).execute(),
+                write: removeParentOne.delete,
+              })
+              // The crosscheck needs a second connection; with none free it fails with the fix, never silently.
+              if (dialect === 'postgres') expect((error as Error).message).toContain('waited 3 s for a second connection')
+              else expect(expectedRemovalOutcomes(dialect, 'restrict')).toContain(outcomeOf(error))
+            },
+            1,
+          )
+          expect(await countOrphans(test.db)).toBe(0)
+        },
+      )
 
       it('deletes crossing inside transactions surface the deadlock itself', { timeout: INTERLEAVING_TIMEOUT_MS }, async () => {
         await createRaceTables(test, 2)

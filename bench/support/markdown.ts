@@ -4,7 +4,7 @@ function escapeCell(cell: Cell): string {
   return String(cell).replaceAll('|', '\\|')
 }
 
-/** A GitHub-flavoured Markdown table whose columns are the first row's keys, padded the way the formatter (biome) lays it out. */
+/** A GitHub-flavoured Markdown table whose columns are the first row's keys, padded so the columns line up. */
 export function markdownTable(rows: Record<string, Cell>[]): string {
   const columns = Object.keys(rows[0] ?? {})
   const body = rows.map((row) => columns.map((column) => escapeCell(row[column] ?? '')))

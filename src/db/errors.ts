@@ -44,7 +44,6 @@ export function connectionFailure(database: string, location: DatabaseLocation, 
   if (has('ENOTFOUND', 'EAI_AGAIN')) return fail(`host "${location.host}" not found`, 'correct the host name in the URL')
   if (has('ETIMEDOUT') || /timeout/i.test(message)) return fail('timed out', 'check that the host is reachable and the port is open')
   if (has('28P01', 'ER_ACCESS_DENIED_ERROR', '28000') || /password|access denied|authentication/i.test(message)) {
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: this is refguard's config placeholder syntax, shown to the user.
     const placeholder = '${DB_PASSWORD}'
     return fail(
       'authentication failed (wrong user or password)',

@@ -54,7 +54,7 @@ function columnArrays(keys: KeyTuple[], types: string[]): Sql[] {
  */
 export function keyMatch(context: EnforcementContext, relation: Relation, side: 'child' | 'parent', refs: Sql[], keys: KeyTuple[]): Sql {
   const types = arrayTypes(context, relation, side)
-  if (!types) return keyInList(refs, keys, castTypes(context, relation, side))
+  if (!types || keys.length === 1) return keyInList(refs, keys, castTypes(context, relation, side))
   const arrays = columnArrays(keys, types)
   if (refs.length === 1) return sql`${refs[0]} = any(${arrays[0]})`
   return sql`(${sql.join(refs)}) in (select * from unnest(${sql.join(arrays)}))`

@@ -13,7 +13,10 @@ import { childKeys, literalRows } from './process-insert.js'
 import { nodeSql, type Sql } from './sql-parts.js'
 import { resolveTarget } from './target.js'
 
+/** Most keys per relation the one-statement path takes (bounded by the parent check's chunk). */
 const MAX_KEYS = 1000
+/** MariaDB plans a derived table of many UNION ALL rows slowly: past this many rows, four statements are faster. */
+const MAX_MYSQL_ROWS = 20
 
 function hasDefaultKeyword(values: ValuesNode): boolean {
   return values.values.some((row) => ValueListNode.is(row) && row.values.some((value) => DefaultInsertValueNode.is(value)))
@@ -45,6 +48,7 @@ export async function tryFastInsert(context: EnforcementContext, node: InsertQue
   if (node.onConflict || node.onDuplicateKey || node.with || node.replace || node.orAction || !node.columns || !node.values)
     return undefined
   if (!ValuesNode.is(node.values) || hasDefaultKeyword(node.values)) return undefined
+  if (runner.family === 'mysql' && node.values.values.length > MAX_MYSQL_ROWS) return undefined
   const target = resolveTarget(node.into, 'insert')
   const table = context.tableRef(target)
   const relations = graph.parentsOf(table)

@@ -14,6 +14,5 @@ export function formatTable(header: string[], rows: string[][], numeric: boolean
 
 /** Length of a string as shown in a terminal, ignoring ANSI colour codes. */
 function visibleLength(text: string): number {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences start with ESC.
   return text.replace(/\u001b\[[0-9;]*m/g, '').length
 }
