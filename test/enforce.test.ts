@@ -2,8 +2,9 @@ import { sql } from 'kysely'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { ConfigError } from '../src/config/errors.js'
 import { UnguardedWriteError } from '../src/enforce/errors.js'
-import { createGuard, type Guard, ReferentialIntegrityError } from '../src/index.js'
+import { createGuard, type Guard } from '../src/index.js'
 import { createTestDatabase, DIALECTS, type TestDatabase } from './support/databases.js'
+import { integrityFailure } from './support/errors.js'
 
 const TABLES = ['shipments', 'comments', 'posts', 'staff', 'order_items', 'orders', 'customers', 'items', 'accounts', 'tags', 'tagged']
 
@@ -44,15 +45,6 @@ insert into tags values (1), (2);
 insert into tagged values (1, 2), (2, 2)
 `
 
-async function failure(promise: Promise<unknown>): Promise<ReferentialIntegrityError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(error).toBeInstanceOf(ReferentialIntegrityError)
-  return error as ReferentialIntegrityError
-}
-
 for (const dialect of DIALECTS) {
   describe(`enforcement on ${dialect}`, () => {
     let test: TestDatabase
@@ -76,7 +68,7 @@ for (const dialect of DIALECTS) {
     })
 
     it('rejects a child whose parent does not exist, like a foreign key', async () => {
-      const error = await failure(guard.db.insertInto('orders').values({ id: 12, customer_id: 9 }).execute())
+      const error = await integrityFailure(guard.db.insertInto('orders').values({ id: 12, customer_id: 9 }).execute())
       expect(error.sqlState).toBe('23503')
       expect(error.code).toBe('23503')
       expect(error.relation).toBe('orders_customer_id_fkey')
@@ -97,7 +89,7 @@ for (const dialect of DIALECTS) {
           { id: 13, customer_id: null },
         ])
         .execute()
-      await failure(
+      await integrityFailure(
         guard.db
           .insertInto('orders')
           .values([
@@ -121,7 +113,7 @@ for (const dialect of DIALECTS) {
         )
         .execute()
       expect(await ids('orders')).toContain(102)
-      await failure(
+      await integrityFailure(
         guard.db
           .insertInto('orders')
           .columns(['id', 'customer_id'])
@@ -132,14 +124,14 @@ for (const dialect of DIALECTS) {
     })
 
     it('treats soft-deleted parents as absent', async () => {
-      const error = await failure(guard.db.insertInto('orders').values({ id: 30, customer_id: 3 }).execute())
+      const error = await integrityFailure(guard.db.insertInto('orders').values({ id: 30, customer_id: 3 }).execute())
       expect(error.key).toEqual({ customer_id: 3 })
     })
 
     it('applies MATCH SIMPLE and MATCH FULL to NULLs in keys', async () => {
       await guard.db.insertInto('orders').values({ id: 31, customer_id: null }).execute()
       await guard.db.insertInto('shipments').values({ id: 4, order_id: null, no: null }).execute()
-      const error = await failure(guard.db.insertInto('shipments').values({ id: 5, order_id: 10, no: null }).execute())
+      const error = await integrityFailure(guard.db.insertInto('shipments').values({ id: 5, order_id: 10, no: null }).execute())
       expect(error.message).toContain('MATCH FULL does not allow mixing of null and nonnull key values')
     })
 
@@ -147,13 +139,13 @@ for (const dialect of DIALECTS) {
       await guard.unguarded.insertInto('orders').values({ id: 40, customer_id: 99 }).execute()
       await guard.db.updateTable('orders').set({ note: 'still here' }).where('id', '=', 40).execute()
       await guard.db.updateTable('orders').set({ customer_id: 99 }).where('id', '=', 40).execute()
-      await failure(guard.db.updateTable('orders').set({ customer_id: 98 }).where('id', '=', 40).execute())
+      await integrityFailure(guard.db.updateTable('orders').set({ customer_id: 98 }).where('id', '=', 40).execute())
     })
 
     it('checks rows entering a polymorphic relation, and only those', async () => {
       await guard.db.insertInto('comments').values({ id: 10, kind: 'photo', target_id: 42 }).execute()
-      await failure(guard.db.insertInto('comments').values({ id: 11, kind: 'post', target_id: 42 }).execute())
-      await failure(guard.db.updateTable('comments').set({ kind: 'post' }).where('id', '=', 3).execute())
+      await integrityFailure(guard.db.insertInto('comments').values({ id: 11, kind: 'post', target_id: 42 }).execute())
+      await integrityFailure(guard.db.updateTable('comments').set({ kind: 'post' }).where('id', '=', 3).execute())
       await guard.db.deleteFrom('posts').where('id', '=', 1).execute()
       expect(await ids('comments')).toEqual([2, 3, 10])
     })
@@ -177,7 +169,7 @@ for (const dialect of DIALECTS) {
     })
 
     it('refuses to delete a parent under RESTRICT and changes nothing', async () => {
-      const error = await failure(guard.db.deleteFrom('items').where('code', 'in', ['A', 'C']).execute())
+      const error = await integrityFailure(guard.db.deleteFrom('items').where('code', 'in', ['A', 'C']).execute())
       expect(error.relation).toBe('order_items_item_code_fkey')
       expect(error.message).toContain(
         'update or delete on table "items" violates relation "order_items_item_code_fkey" on table "order_items"',
@@ -199,14 +191,14 @@ for (const dialect of DIALECTS) {
       await guard.db.deleteFrom('tags').where('id', '=', 2).execute()
       expect((await rows('tagged')).map((row) => row.tag_id)).toEqual([1, 1])
       await guard.db.insertInto('tagged').values({ id: 3, tag_id: 1 }).execute()
-      await failure(guard.db.deleteFrom('tags').where('id', '=', 1).execute())
+      await integrityFailure(guard.db.deleteFrom('tags').where('id', '=', 1).execute())
       expect(await ids('tags')).toEqual([1])
     })
 
     it('makes a failed statement inside a transaction roll back alone', async () => {
       await guard.db.transaction().execute(async (trx) => {
         await trx.insertInto('orders').values({ id: 50, customer_id: 1 }).execute()
-        await failure(trx.insertInto('orders').values({ id: 51, customer_id: 9 }).execute())
+        await integrityFailure(trx.insertInto('orders').values({ id: 51, customer_id: 9 }).execute())
         await trx.insertInto('orders').values({ id: 52, customer_id: 2 }).execute()
       })
       expect(await ids('orders')).toEqual([10, 11, 20, 50, 52])
@@ -253,10 +245,10 @@ describe('key updates under RESTRICT and NO ACTION', () => {
           const update = guard.db.updateTable('p').set({ id: sql`id + 1` })
           return (dialect === 'mariadb' ? update.orderBy('id', 'desc') : update).execute()
         }
-        await failure(shift(restrict))
+        await integrityFailure(shift(restrict))
         const result = shift(noAction)
         // InnoDB has no statement-end NO ACTION: there it behaves as RESTRICT.
-        if (dialect === 'mariadb') await failure(result)
+        if (dialect === 'mariadb') await integrityFailure(result)
         else await result
         await noAction.close()
         await restrict.close()
@@ -278,7 +270,7 @@ describe('deferrable relations', () => {
           await trx.insertInto('c').values({ id: 1, p_id: 1 }).execute()
           await trx.insertInto('p').values({ id: 1 }).execute()
         })
-        const error = await failure(
+        const error = await integrityFailure(
           guard.db.transaction().execute(async (trx) => {
             await trx.insertInto('c').values({ id: 2, p_id: 2 }).execute()
           }),

@@ -11,23 +11,17 @@ import {
 } from '../examples/retailer/business.js'
 import { RETAILER_RELATIONS } from '../examples/retailer/relations.js'
 import { createRetailerTables, type RetailerDatabase } from '../examples/retailer/schema.js'
-import { createGuard, type Guard, ReferentialIntegrityError } from '../src/index.js'
+import { createGuard, type Guard } from '../src/index.js'
+import { SHOP_ITEMS } from '../src/demo/retailer.js'
 import { createTestDatabase, DIALECTS, type TestDatabase } from './support/databases.js'
+import { integrityFailure } from './support/errors.js'
 
 type Shop = Kysely<RetailerDatabase>
 
 const CUSTOMERS = ['Helen', 'Dave', 'Mary']
 
-const ITEMS: Array<[name: string, price: string]> = [
-  ['after shave', '12.50'],
-  ['deodorant', '4.99'],
-  ['razor blades', '9.95'],
-  ['shampoo', '6.40'],
-  ['soap', '1.80'],
-  ['toothbrush', '3.25'],
-  ['toothpaste', '2.90'],
-  ['hair gel', '7.25'],
-]
+/** The demo's shop items, plus one no order uses. */
+const ITEMS: Array<[name: string, price: string]> = [...SHOP_ITEMS, ['hair gel', '7.25']]
 
 /** Orders in the order they are placed; hair gel is in none of them. */
 const ORDERS: Array<{ customer: string; lines: Array<[item: string, quantity: number]> }> = [
@@ -70,16 +64,6 @@ async function contents(db: Shop) {
     orders: orders.map((row) => ({ order_pk: Number(row.order_pk), customer_pk: Number(row.customer_pk) })),
     lines: lines.map((row) => ({ order_pk: Number(row.order_pk), item_pk: Number(row.item_pk), quantity: Number(row.quantity) })),
   }
-}
-
-/** The rejection of `promise`, which must be a ReferentialIntegrityError. */
-async function integrityFailure(promise: Promise<unknown>): Promise<ReferentialIntegrityError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(error).toBeInstanceOf(ReferentialIntegrityError)
-  return error as ReferentialIntegrityError
 }
 
 /** Places every order of ORDERS line by line; returns the order numbers. */

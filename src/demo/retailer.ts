@@ -5,7 +5,8 @@ import { countOf, keyed, resultOf, sampledKeys } from './wording.js'
 
 const CUSTOMERS = ['Helen', 'Dave', 'Mary', 'Fred', 'Xavier']
 
-const ITEMS: Array<[name: string, price: string]> = [
+/** The shop's items and prices. */
+export const SHOP_ITEMS: Array<[name: string, price: string]> = [
   ['after shave', '12.50'],
   ['deodorant', '4.99'],
   ['razor blades', '9.95'],
@@ -101,7 +102,7 @@ async function seed(db: Kysely<any>): Promise<void> {
   const customerPkOf = new Map(customers.map((row) => [row.name as string, row.customer_pk as number]))
   const items = await shop
     .insertInto('items')
-    .values(ITEMS.map(([name, price]) => ({ name, price })))
+    .values(SHOP_ITEMS.map(([name, price]) => ({ name, price })))
     .returning(['item_pk', 'name'])
     .execute()
   const itemPkOf = new Map(items.map((row) => [row.name as string, row.item_pk as number]))
