@@ -19,7 +19,8 @@ create table posts (id int primary key);
 create table comments (id int primary key, kind varchar(10), target_id int);
 create table accounts (id int primary key, region int, code int, unique (region, code));
 create table tags (id int primary key);
-create table tagged (id int primary key, tag_id int default 1)
+create table tagged (id int primary key, tag_id int default 1);
+create table regions (code int)
 `
 
 const RELATIONS = [
@@ -214,6 +215,24 @@ for (const dialect of DIALECTS) {
       expect(error).toBeInstanceOf(UnguardedWriteError)
       expect(error.message).toContain('guard.unguarded')
       await sql`select count(*) from orders`.execute(guard.db)
+    })
+
+    it('passes reads and writes of tables no relation names straight through, one statement each', async () => {
+      let statements = 0
+      const counted = test.db.withPlugin({
+        transformQuery: (args) => args.node,
+        async transformResult(args) {
+          statements++
+          return args.result
+        },
+      })
+      const plain = await createGuard({ db: counted, relations: RELATIONS })
+      statements = 0
+      await plain.db.insertInto('regions').values({ code: 1 }).execute()
+      await plain.db.deleteFrom('regions').execute()
+      await plain.db.selectFrom('orders').selectAll().execute()
+      expect(statements).toBe(3)
+      await plain.close()
     })
 
     it('refuses to guard relations that cannot work, naming them', async () => {

@@ -6,13 +6,27 @@ import { usesTransactionSnapshot } from './isolation.js'
 import { processInsert } from './process-insert.js'
 import { applyAction, processWrite } from './process-write.js'
 import { rawWriteTarget } from './raw-writes.js'
+import { plainTableName } from './target.js'
 import type { DeferredCheck } from './runner.js'
 import { deleteSpec, updateSpec } from './write-spec.js'
 
 /** Whether a compiled query is a write refguard must enforce (or refuse); reads pass straight through. */
 export function needsEnforcement(compiled: CompiledQuery, guardedTables: Set<string>): boolean {
   const node = compiled.query
-  if (InsertQueryNode.is(node) || UpdateQueryNode.is(node) || DeleteQueryNode.is(node) || MergeQueryNode.is(node)) return true
+  const target = InsertQueryNode.is(node)
+    ? node.into
+    : UpdateQueryNode.is(node)
+      ? node.table
+      : DeleteQueryNode.is(node)
+        ? node.from.froms[0]
+        : MergeQueryNode.is(node)
+          ? node.into
+          : undefined
+  if (target) {
+    // A write to a table no relation names needs nothing; an unusual target (several tables, a subquery) gets the full path.
+    const name = plainTableName(target)
+    return name === undefined || guardedTables.has(name) || (DeleteQueryNode.is(node) && node.from.froms.length > 1)
+  }
   if (RawNode.is(node)) {
     const table = rawWriteTarget(compiled.sql, guardedTables)
     if (table) {

@@ -11,6 +11,13 @@ export interface WriteTarget {
   node: OperationNode
 }
 
+/** The table name of a plain `table` or `table as alias` target; undefined for anything else. */
+export function plainTableName(node: OperationNode | undefined): string | undefined {
+  if (node && TableNode.is(node)) return node.table.identifier.name
+  if (node && AliasNode.is(node) && TableNode.is(node.node)) return node.node.table.identifier.name
+  return undefined
+}
+
 /** Reads the target of `insert into` / `update` / `delete from` from its table node. */
 export function resolveTarget(node: OperationNode | undefined, statement: string): WriteTarget {
   if (node && TableNode.is(node)) {
