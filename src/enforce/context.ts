@@ -44,9 +44,11 @@ export interface StatementState {
   removed: Array<{ relation: Relation; keys: KeyTuple[] }>
   /** Tables an UPDATE changed in this statement: InnoDB turns an ON UPDATE cascade back into such a table into RESTRICT. */
   updatedTables: Set<string>
+  /** MySQL family: rows whose delete is already under way higher up the cascade, so a cycle acts on each row once. */
+  deleting: Set<string>
 }
 
 /** A fresh statement state. */
 export function newStatementState(): StatementState {
-  return { queue: [], removed: [], updatedTables: new Set() }
+  return { queue: [], removed: [], updatedTables: new Set(), deleting: new Set() }
 }

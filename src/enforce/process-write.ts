@@ -119,6 +119,14 @@ function recordOwnRows(context: EnforcementContext, table: TableRef, rows: Preim
   context.runner.transaction.ownRows.set(key, own)
 }
 
+/** Marks a row as being deleted by this statement; false if it already was. */
+function claimDelete(state: StatementState, table: TableRef, row: PreimageRow): boolean {
+  const id = `${tableId(table)}\u0000${keyId(row.identity.length > 0 ? row.identity : [...row.before.values()])}`
+  if (state.deleting.has(id)) return false
+  state.deleting.add(id)
+  return true
+}
+
 /** Rows of the preimage, one per identity. */
 function distinctRows(rows: PreimageRow[], identity: string[]): PreimageRow[] {
   if (identity.length === 0) return rows
@@ -188,9 +196,11 @@ export async function processWrite(
   const rows = distinctRows(await readPreimage(context, spec, columns, identity, trackRows), identity)
   if (trackRows) recordOwnRows(context, table, rows)
   if (runner.family === 'mysql') {
+    // Actions run before the rows go, so a row that references itself (or a cycle) would be found again: act once per row.
+    const fresh = spec.kind === 'delete' ? rows.filter((row) => claimDelete(state, table, row)) : rows
     const byName = [...asParent].sort((a, b) => a.name.localeCompare(b.name))
     for (const relation of byName) {
-      const changes = removedKeys(spec, relation, rows)
+      const changes = removedKeys(spec, relation, fresh)
       if (changes.length > 0) await applyAction(context, { kind: 'action', relation, write: spec.kind, changes }, state)
     }
   }
