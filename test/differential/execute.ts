@@ -11,7 +11,7 @@ import {
 } from 'kysely'
 import type { Predicate, Schema, Statement } from './model.js'
 
-/** What one statement did: how many rows it wrote, or the SQLSTATE it failed with. */
+/** What one statement did: how many rows it wrote, or the SQLSTATE it failed with ('timeout': see time-limit.ts). */
 export type Outcome = { ok: true; rows: number } | { ok: false; sqlState: string; message: string }
 
 /** A table's rows ordered by id. */

@@ -1,5 +1,5 @@
 import type { CompiledQuery, Kysely } from 'kysely'
-import { differingStatements, differingTables, type SideRun } from './compare.js'
+import { differingStatements, differingTables, type RowCountCompared, type SideRun } from './compare.js'
 import { createTableStatements } from './ddl.js'
 import { buildQuery, type Outcome } from './execute.js'
 import type { Scenario } from './model.js'
@@ -20,7 +20,7 @@ function describeOutcome(outcome: Outcome): string {
 
 /**
  * A counterexample a reader can replay by hand: the oracle's DDL, each statement with both outcomes
- * (differences marked), and the final tables that differ.
+ * (differences marked, and statements whose row count is not compared), and the final tables that differ.
  */
 export function formatDisagreement(
   db: Kysely<any>,
@@ -28,14 +28,15 @@ export function formatDisagreement(
   expected: SideRun,
   actual: SideRun,
   labels: [string, string],
+  rowCountCompared: RowCountCompared = () => true,
 ): string {
   const [expectedLabel, actualLabel] = labels
-  const badStatements = new Set(differingStatements(expected, actual))
+  const badStatements = new Set(differingStatements(expected, actual, rowCountCompared))
   const lines = [`${actualLabel} disagrees with ${expectedLabel}`, 'schema (as created on the oracle):']
   for (const statement of createTableStatements(scenario.schema, true)) lines.push(`  ${statement.compile(db).sql};`)
   lines.push('statements:')
   scenario.statements.forEach((statement, index) => {
-    const marker = badStatements.has(index) ? '  <-- differs' : ''
+    const marker = badStatements.has(index) ? '  <-- differs' : rowCountCompared(index) ? '' : '  (row count not compared)'
     lines.push(`  ${index + 1}. ${inlineParameters(buildQuery(db, statement).compile())};${marker}`)
     lines.push(`       ${expectedLabel}: ${describeOutcome(expected.outcomes[index]!)}`)
     lines.push(`       ${actualLabel}: ${describeOutcome(actual.outcomes[index]!)}`)

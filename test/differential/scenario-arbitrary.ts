@@ -26,7 +26,7 @@ export function scenarioArbitrary(dialect: OracleDialect, size: ScenarioSize): f
     })
     .map((spec) => {
       const schema = resolveSchema(spec.schema, dialect)
-      const generated = spec.statements.flatMap((statement) => (statement ? [resolveStatement(schema, statement)] : []))
+      const generated = spec.statements.flatMap((statement) => (statement ? [resolveStatement(schema, statement, dialect)] : []))
       const statements = [...resolveSeed(schema, spec.seed), ...generated]
       return { schema, statements }
     })
