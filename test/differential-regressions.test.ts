@@ -75,6 +75,44 @@ const deleteAll = (table: string) => ({ kind: 'delete', table, where: { kind: 'a
 
 const REGRESSIONS: Regression[] = [
   {
+    // InnoDB goes row by row: deleting row 1 first, the RESTRICT of t1_r1 still sees the t1 row that
+    // t1_r0's cascade for row 2 only removes later. refguard follows that order when checks mix with changes.
+    name: 'InnoDB: with RESTRICT and CASCADE on one parent, rows are processed one by one in primary-key order',
+    dialects: ['mariadb'],
+    scenario: {
+      schema: {
+        tables: [
+          { name: 't0', compositeKey: false, childColumns: [{ name: 'r2_id', notNull: false, default: null }] },
+          {
+            name: 't1',
+            compositeKey: false,
+            childColumns: [
+              { name: 'r0_id', notNull: false, default: null },
+              { name: 'r1_id', notNull: false, default: null },
+            ],
+          },
+        ],
+        relations: [
+          singleColumnRelation('t1', 0, 't0', { onDelete: 'cascade', onUpdate: 'cascade' }),
+          singleColumnRelation('t1', 1, 't0', { onDelete: 'restrict', onUpdate: 'cascade' }),
+          singleColumnRelation('t0', 2, 't0', { onDelete: 'cascade', onUpdate: 'cascade' }),
+        ],
+      },
+      statements: [
+        {
+          kind: 'insert',
+          table: 't0',
+          rows: [
+            { id: 2, r2_id: null },
+            { id: 1, r2_id: 2 },
+          ],
+        },
+        { kind: 'insert', table: 't1', rows: [{ id: 1, r0_id: 2, r1_id: 1 }] },
+        deleteAll('t0'),
+      ],
+    },
+  },
+  {
     name: 'a row written by ON DELETE SET DEFAULT is not checked when another relation cascades it away in the same statement',
     dialects: ['postgres'],
     scenario: {
@@ -358,6 +396,26 @@ const REGRESSIONS: Regression[] = [
         { kind: 'insert', table: 't0', rows: [{ id: 1 }] },
         { kind: 'insert', table: 't1', rows: [{ id: 1, r0_id: 1, r1_id: 1 }] },
         { kind: 'update', table: 't0', set: { column: 'id', add: 10 }, where: { kind: 'compare', column: 'id', op: '<=', value: 6 } },
+      ],
+    },
+  },
+  {
+    // Open (fails): InnoDB deletes t0's rows one by one in primary-key order and checks t1_r1_fkey (RESTRICT) for
+    // row 1 before row 2's t1_r0_fkey cascade removes the referencing t1 row, so the delete fails. refguard runs
+    // each relation once for all rows, by constraint name (the cascade first), and lets the delete through. The
+    // mirror image of the documented difference (a), with no self-reference, so the generator does not avoid it.
+    name: 'InnoDB: a multi-row delete checks RESTRICT for an earlier row before the cascade of a later row removes the child',
+    dialects: ['mariadb'],
+    scenario: {
+      schema: twoRelationsToOneParent({ onDelete: 'cascade', onUpdate: 'cascade' }, { onDelete: 'restrict', onUpdate: 'cascade' }),
+      statements: [
+        {
+          kind: 'insert',
+          table: 't0',
+          rows: [{ id: 1 }, { id: 2 }],
+        },
+        { kind: 'insert', table: 't1', rows: [{ id: 1, r0_id: 2, r1_id: 1 }] },
+        deleteAll('t0'),
       ],
     },
   },

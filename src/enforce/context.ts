@@ -42,13 +42,13 @@ export interface StatementState {
   queue: StatementEvent[]
   /** Every parent key the statement removed, for the snapshot crosscheck. */
   removed: Array<{ relation: Relation; keys: KeyTuple[] }>
-  /** Tables an UPDATE changed in this statement: InnoDB turns an ON UPDATE cascade back into such a table into RESTRICT. */
-  updatedTables: Set<string>
+  /** MySQL family: the tables being updated along the current cascade path; InnoDB turns an ON UPDATE cascade back into one of them into RESTRICT. */
+  updatePath: string[]
   /** MySQL family: rows whose delete is already under way higher up the cascade, so a cycle acts on each row once. */
   deleting: Set<string>
 }
 
 /** A fresh statement state. */
 export function newStatementState(): StatementState {
-  return { queue: [], removed: [], updatedTables: new Set(), deleting: new Set() }
+  return { queue: [], removed: [], updatePath: [], deleting: new Set() }
 }

@@ -153,6 +153,42 @@ async function executeWrite(
   return context.runner.runNode(spec.statement(narrowing.toOperationNode()))
 }
 
+/** Orders identities as a primary-key index does: numbers by value, everything else as text. */
+function compareIdentities(a: PreimageRow, b: PreimageRow): number {
+  for (let i = 0; i < a.identity.length; i++) {
+    const [x, y] = [a.identity[i], b.identity[i]]
+    const order = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y))
+    if (order !== 0) return order
+  }
+  return 0
+}
+
+/**
+ * The action events of a MySQL-family write, in InnoDB's order: relations by constraint name. InnoDB
+ * goes row by row (primary-key order for a scan of the table); that only matters when checks mix with
+ * changes, so only then do events go row by row, otherwise one set-based event per relation.
+ */
+function innodbEvents(
+  context: EnforcementContext,
+  spec: WriteSpec,
+  relations: Relation[],
+  rows: PreimageRow[],
+): Array<Extract<StatementEvent, { kind: 'action' }>> {
+  const byName = [...relations].sort((a, b) => a.name.localeCompare(b.name))
+  const checks = byName.filter((relation) => isCheck(context, relation, spec.kind))
+  if (checks.length === 0 || checks.length === byName.length) {
+    return byName
+      .map((relation) => ({ kind: 'action' as const, relation, write: spec.kind, changes: removedKeys(spec, relation, rows) }))
+      .filter((event) => event.changes.length > 0)
+  }
+  return [...rows].sort(compareIdentities).flatMap((row) =>
+    byName.flatMap((relation) => {
+      const change = rowChange(spec, relation, row)
+      return change ? [{ kind: 'action' as const, relation, write: spec.kind, changes: [change] }] : []
+    }),
+  )
+}
+
 /**
  * Enforces one UPDATE or DELETE and everything it sets off: locks and reads the rows it changes (old and
  * new key values in one query), runs the write, and hands each relation's action to `state`. On
@@ -180,7 +216,6 @@ export async function processWrite(
       : []
   // Under snapshot isolation the crosscheck must tell this transaction's own changes to child rows from others'.
   const trackRows = graph.parentsOf(table).length > 0 && (await usesTransactionSnapshot(context))
-  if (spec.kind === 'update') state.updatedTables.add(tableId(table))
   if (asParent.length === 0 && asChild.length === 0) {
     if (trackRows) recordOwnRows(context, table, await readPreimage(context, spec, [], [], true))
     return runner.runNode(spec.statement())
@@ -198,10 +233,11 @@ export async function processWrite(
   if (runner.family === 'mysql') {
     // Actions run before the rows go, so a row that references itself (or a cycle) would be found again: act once per row.
     const fresh = spec.kind === 'delete' ? rows.filter((row) => claimDelete(state, table, row)) : rows
-    const byName = [...asParent].sort((a, b) => a.name.localeCompare(b.name))
-    for (const relation of byName) {
-      const changes = removedKeys(spec, relation, fresh)
-      if (changes.length > 0) await applyAction(context, { kind: 'action', relation, write: spec.kind, changes }, state)
+    if (spec.kind === 'update') state.updatePath.push(tableId(table))
+    try {
+      for (const event of innodbEvents(context, spec, asParent, fresh)) await applyAction(context, event, state)
+    } finally {
+      if (spec.kind === 'update') state.updatePath.pop()
     }
   }
   const result = await executeWrite(context, spec, rows, identity, narrow)
@@ -226,8 +262,8 @@ export async function applyAction(
   const { relation, write, changes } = event
   const keys = changes.map((change) => change.before)
   let action = actionOf(relation, write)
-  // InnoDB: an ON UPDATE CASCADE / SET NULL that comes back to a table this statement already updated acts as RESTRICT.
-  const innodbLoop = context.runner.family === 'mysql' && write === 'update' && state.updatedTables.has(tableId(relation.child))
+  // InnoDB: an ON UPDATE CASCADE / SET NULL that comes back to a table its own cascade path is updating acts as RESTRICT.
+  const innodbLoop = context.runner.family === 'mysql' && write === 'update' && state.updatePath.includes(tableId(relation.child))
   if (innodbLoop && (action === 'cascade' || action === 'set null')) action = 'restrict'
   switch (action) {
     case 'cascade':
