@@ -29,7 +29,7 @@ export type StatementEvent =
   | { kind: 'action'; relation: Relation; write: 'update' | 'delete'; changes: Array<{ before: KeyTuple; after: KeyTuple }> }
   /** New child keys that must have a parent; `mixed` are MATCH FULL keys mixing NULLs, wrong while a row still holds them. */
   | { kind: 'child-keys'; relation: Relation; keys: KeyTuple[]; mixed: KeyTuple[] }
-  /** After SET DEFAULT: a child whose default equals a removed key still references it (NO ACTION check). */
+  /** MySQL family, after SET DEFAULT: once the parent row is gone, no child may still hold its key (the default). */
   | { kind: 'still-referenced'; relation: Relation; keys: KeyTuple[]; write: 'update' | 'delete' }
 
 /** What one top-level statement has set in motion, worked off before it returns. */

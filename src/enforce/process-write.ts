@@ -70,7 +70,8 @@ function removedKeys(spec: WriteSpec, relation: Relation, rows: PreimageRow[]): 
 /** Whether an action event is a check (RESTRICT, or a NO ACTION checked in this statement) rather than a change. */
 function isCheck(context: EnforcementContext, relation: Relation, kind: WriteSpec['kind']): boolean {
   const action = actionOf(relation, kind)
-  return action === 'restrict' || (action === 'no action' && !deferred(context, relation))
+  // SET DEFAULT ends with a check of its own (see applyAction).
+  return action === 'restrict' || action === 'set default' || (action === 'no action' && !deferred(context, relation))
 }
 
 /**
@@ -278,9 +279,12 @@ export async function applyAction(
       for (const chunk of chunks(keys, CASCADE_CHUNK)) {
         await processWrite(context, setChildren(context, relation, chunk, action === 'set null' ? 'null' : 'default', write), state, false)
       }
-      // A child whose default equals the removed key keeps referencing it; PostgreSQL re-checks for exactly this,
-      // after the statement's other actions (a cascade may remove that child first).
-      if (action === 'set default') state.queue.push({ kind: 'still-referenced', relation, keys, write })
+      // A child whose default equals the removed key keeps referencing it; PostgreSQL re-checks for exactly this, at once.
+      // MySQL-family actions run before the parent row goes, so there the re-check waits for the statement's end.
+      if (action !== 'set default') return
+      if (context.runner.family === 'postgres')
+        await checkNotReferenced(context, relation, keys, { exceptStillPresent: true, action: write })
+      else state.queue.push({ kind: 'still-referenced', relation, keys, write })
       return
     case 'restrict':
       await checkNotReferenced(context, relation, keys, { exceptStillPresent: false, action: write })

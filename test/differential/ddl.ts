@@ -30,7 +30,7 @@ function foreignKey(relation: RelationDef): RawBuilder<unknown> {
   return sql`constraint ${sql.id(relation.name)} foreign key (${columnList(relation.childColumns)}) references ${sql.id(relation.parent)} (${columnList(relation.parentColumns)})${match} on delete ${ACTION_SQL[relation.onDelete]}${setColumns} on update ${ACTION_SQL[relation.onUpdate]}`
 }
 
-function createTable(table: TableDef, foreignKeys: RelationDef[]): RawBuilder<unknown> {
+function createTable(table: TableDef): RawBuilder<unknown> {
   const compositeKey = table.compositeKey
     ? [
         sql`${sql.id('a')} int`,
@@ -43,14 +43,21 @@ function createTable(table: TableDef, foreignKeys: RelationDef[]): RawBuilder<un
     sql`${sql.id('v')} int not null default 0`,
     ...compositeKey,
     ...table.childColumns.map(childColumnDefinition),
-    ...foreignKeys.filter((relation) => relation.child === table.name).map(foreignKey),
   ]
   return sql`create table ${sql.id(table.name)} (${sql.join(parts)})`
 }
 
-/** CREATE TABLE statements, parents first; with real FOREIGN KEY constraints when `withForeignKeys`. */
+/**
+ * CREATE TABLE statements, parents first; when `withForeignKeys`, then one ALTER TABLE … ADD CONSTRAINT per
+ * relation, in the schema's order. PostgreSQL fires a table's RI triggers in name order (RI_ConstraintTrigger_*_<oid>),
+ * that is in constraint creation order, and refguard takes that order from its config (README), which gets the
+ * relations in this same order (`relationInputs`); constraints inside CREATE TABLE would be created table by
+ * table instead. InnoDB orders by constraint name, so the creation order does not matter on MariaDB.
+ */
 export function createTableStatements(schema: Schema, withForeignKeys: boolean): RawBuilder<unknown>[] {
-  return schema.tables.map((table) => createTable(table, withForeignKeys ? schema.relations : []))
+  const tables = schema.tables.map(createTable)
+  if (!withForeignKeys) return tables
+  return [...tables, ...schema.relations.map((relation) => sql`alter table ${sql.id(relation.child)} add ${foreignKey(relation)}`)]
 }
 
 /** Drops whatever tables an earlier scenario left, then creates this scenario's tables. */
@@ -59,7 +66,7 @@ export async function recreateTables(db: Kysely<any>, schema: Schema, withForeig
   for (const statement of createTableStatements(schema, withForeignKeys)) await statement.execute(db)
 }
 
-/** The scenario's relations in refguard's long form. */
+/** The scenario's relations in refguard's long form, in the order the oracle creates them. */
 export function relationInputs(schema: Schema): RelationInput[] {
   return schema.relations.map((relation) => ({
     name: relation.name,
