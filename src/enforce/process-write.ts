@@ -75,12 +75,17 @@ function isCheck(context: EnforcementContext, relation: Relation, kind: WriteSpe
 }
 
 /**
- * The action events of a PostgreSQL write, in trigger order. PostgreSQL queues one event per row and
- * relation (rows first). That order only matters when checks and changes mix: then events go row by
- * row, so a check sees exactly the changes queued before it. Otherwise one event per relation keeps
- * the cascades set-based.
+ * A write's action events, relations and rows in the engine's order: PostgreSQL fires its triggers per
+ * relation in config order, InnoDB per constraint name, both row by row. That order only matters when
+ * checks and changes mix: then events go row by row, so a check sees exactly the changes made before
+ * it. Otherwise one event per relation keeps the cascades set-based.
  */
-function actionEvents(context: EnforcementContext, spec: WriteSpec, relations: Relation[], rows: PreimageRow[]): StatementEvent[] {
+function actionEvents(
+  context: EnforcementContext,
+  spec: WriteSpec,
+  relations: Relation[],
+  rows: PreimageRow[],
+): Array<Extract<StatementEvent, { kind: 'action' }>> {
   const checks = relations.filter((relation) => isCheck(context, relation, spec.kind))
   if (checks.length === 0 || checks.length === relations.length) {
     return relations
@@ -164,30 +169,10 @@ function compareIdentities(a: PreimageRow, b: PreimageRow): number {
   return 0
 }
 
-/**
- * The action events of a MySQL-family write, in InnoDB's order: relations by constraint name. InnoDB
- * goes row by row (primary-key order for a scan of the table); that only matters when checks mix with
- * changes, so only then do events go row by row, otherwise one set-based event per relation.
- */
-function innodbEvents(
-  context: EnforcementContext,
-  spec: WriteSpec,
-  relations: Relation[],
-  rows: PreimageRow[],
-): Array<Extract<StatementEvent, { kind: 'action' }>> {
+/** Relations by constraint name and rows in primary-key order (a table scan's order): InnoDB's order. */
+function innodbEvents(context: EnforcementContext, spec: WriteSpec, relations: Relation[], rows: PreimageRow[]) {
   const byName = [...relations].sort((a, b) => a.name.localeCompare(b.name))
-  const checks = byName.filter((relation) => isCheck(context, relation, spec.kind))
-  if (checks.length === 0 || checks.length === byName.length) {
-    return byName
-      .map((relation) => ({ kind: 'action' as const, relation, write: spec.kind, changes: removedKeys(spec, relation, rows) }))
-      .filter((event) => event.changes.length > 0)
-  }
-  return [...rows].sort(compareIdentities).flatMap((row) =>
-    byName.flatMap((relation) => {
-      const change = rowChange(spec, relation, row)
-      return change ? [{ kind: 'action' as const, relation, write: spec.kind, changes: [change] }] : []
-    }),
-  )
+  return actionEvents(context, spec, byName, [...rows].sort(compareIdentities))
 }
 
 /**
