@@ -59,8 +59,8 @@ async function benchEngine({ engine, url, database }: BenchDatabase): Promise<En
   const timings = await measureRotating(RUNS, {
     refguard: () => refguardOrphans(config, counted),
     baseline,
-    countStatement: () => orphanCountSql(relation, true).execute(database.db),
-    sampleStatement: () => orphanSampleSql(relation, SAMPLE, database.dialect.family).execute(database.db),
+    countStatement: () => orphanCountSql(relation, { parentUnique: true, sentinels: [], sample: 0, samples: 'none' }).execute(database.db),
+    sampleStatement: () => orphanSampleSql(relation, SAMPLE).execute(database.db),
   })
   if (counted.count() !== statementsPerCheck * RUNS) {
     throw new Error(

@@ -134,7 +134,12 @@ for (const dialect of DIALECTS) {
     it('is clean (ok) for relations without orphans', async () => {
       const report = await check(CLEAN_RELATIONS)
       expect(report.ok).toBe(true)
-      expect(report.findings).toEqual([])
+      expect(report.complete).toBe(true)
+      expect(report.findings.map((f) => [f.kind, f.severity, f.relation])).toEqual([
+        ['missing-index', 'warning', 'post_tags_post_id_fkey'],
+        ['missing-index', 'warning', 'post_tags_tag_id_fkey'],
+      ])
+      expect((await check(CLEAN_RELATIONS, { failOn: 'warning' })).ok).toBe(false)
     })
 
     it('refuses relations naming unknown tables or columns, naming relation and column', async () => {
@@ -150,8 +155,8 @@ for (const dialect of DIALECTS) {
       const report = await check(['customers(id) -> regions(code)', 'order_lines(order_id) -> orders(id) on delete set null'])
       expect(report.findings.map((f) => [f.kind, f.relation])).toEqual([
         ['parent-not-unique', 'customers_id_fkey'],
-        ['nullability', 'order_lines_order_id_fkey'],
         ['orphans', 'customers_id_fkey'],
+        ['nullability', 'order_lines_order_id_fkey'],
         ['orphans', 'order_lines_order_id_fkey'],
       ])
       expect(report.ok).toBe(false)
@@ -173,8 +178,13 @@ for (const dialect of DIALECTS) {
         const result = await runCli(['check', '--json', '--config', join(dir, 'orphans.json')])
         expect(result.code).toBe(1)
         const report = JSON.parse(result.stdout)
-        expect(Object.keys(report)).toEqual(['ok', 'relations', 'findings'])
-        expect(Object.keys(report.relations[0])).toEqual(['name', 'child', 'parent', 'rowsChecked', 'orphans', 'samples', 'ms'])
+        expect(Object.keys(report)).toEqual(['ok', 'complete', 'relations', 'findings', 'fixOrder', 'ms'])
+        expect(Object.keys(report.relations[0])).toEqual(
+          expect.arrayContaining(['name', 'child', 'parent', 'rowsChecked', 'orphans', 'samples', 'ms']),
+        )
+        for (const finding of report.findings) {
+          expect(Object.keys(finding)).toEqual(expect.arrayContaining(['kind', 'severity', 'message', 'fix']))
+        }
         expect(Object.fromEntries(report.relations.map((r: any) => [r.name, [r.rowsChecked, r.orphans]]))).toEqual(EXPECTED)
       })
 
@@ -182,7 +192,8 @@ for (const dialect of DIALECTS) {
         const result = await runCli(['check', '--config', join(dir, 'clean.json')])
         expect(result.code).toBe(0)
         expect(result.stdout).toMatch(/post_tags_tag_id_fkey +post_tags\(tag_id\) -> tags\(id\) +3 +0/)
-        expect(result.stdout).toContain('OK: 2 relation(s) checked, no orphans.')
+        expect(result.stdout).toContain('OK: 0 error(s), 2 warning(s); 0 orphaned row(s) in 0 of 2 relation(s)')
+        expect(Math.max(...result.stdout.split('\n').map((line) => line.length))).toBeLessThanOrEqual(100)
       })
 
       it('exits 2 on an unknown column, naming relation and column', async () => {

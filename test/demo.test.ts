@@ -24,7 +24,7 @@ const HEADINGS = [
 
 /** The rows and orphans columns of a relation's line in the text report. */
 function reportedCounts(output: string, relation: string): [number, number] | undefined {
-  const row = new RegExp(`^\\s*${relation}\\s+\\S+ -> \\S+\\s+(\\d+)\\s+(\\d+)\\s+\\d+ ms$`, 'm').exec(output)
+  const row = new RegExp(`^\\s*${relation}\\s{2,}.+?\\s{2,}(\\d+)\\s+(\\d+)\\s+(?:[\\d.]+%\\s+)?\\d+ ms$`, 'm').exec(output)
   return row ? [Number(row[1]), Number(row[2])] : undefined
 }
 
@@ -40,6 +40,9 @@ describe('refguard demo', () => {
     expect(stdout).toContain('7 ingredients and 5 steps still point at recipe 13, which was deleted')
     expect(stdout).toContain('5 users_categories rows belong to users 5, 7, 10 and 14')
     expect(stdout).toContain('4 of 12 users have city_id = 0')
+    expect(stdout).toMatch(/\[sentinel\] relation "users_city_id_fkey": 4 rows of users have city_id = 0/)
+    expect(stdout).toMatch(/\[type-mismatch\] relation "users_categories_category_id_fkey": users_categories\.category_id\s+is smallint/)
+    expect(stdout).toMatch(/\[missing-index\] relation "users_categories_category_id_fkey"/)
     expect(stdout).toContain('1 order still belongs to customer 4')
     expect(stdout).toContain('2 order lines point at order 6')
     expect(stdout).toContain('refguard check --config refguard.config.ts --json')

@@ -73,6 +73,26 @@ function twoRelationsToOneParent(first: Actions, second: Actions): Schema {
 
 const deleteAll = (table: string) => ({ kind: 'delete', table, where: { kind: 'all' } }) as const
 
+/** t1 references t0 twice (CASCADE, then RESTRICT) and t0 cascades into itself: InnoDB's row order decides. */
+const RESTRICT_AND_CASCADE_ON_ONE_PARENT: Schema = {
+  tables: [
+    { name: 't0', compositeKey: false, childColumns: [{ name: 'r2_id', notNull: false, default: null }] },
+    {
+      name: 't1',
+      compositeKey: false,
+      childColumns: [
+        { name: 'r0_id', notNull: false, default: null },
+        { name: 'r1_id', notNull: false, default: null },
+      ],
+    },
+  ],
+  relations: [
+    singleColumnRelation('t1', 0, 't0', { onDelete: 'cascade', onUpdate: 'cascade' }),
+    singleColumnRelation('t1', 1, 't0', { onDelete: 'restrict', onUpdate: 'cascade' }),
+    singleColumnRelation('t0', 2, 't0', { onDelete: 'cascade', onUpdate: 'cascade' }),
+  ],
+}
+
 const REGRESSIONS: Regression[] = [
   {
     // InnoDB goes row by row: deleting row 1 first, the RESTRICT of t1_r1 still sees the t1 row that
@@ -80,24 +100,7 @@ const REGRESSIONS: Regression[] = [
     name: 'InnoDB: with RESTRICT and CASCADE on one parent, rows are processed one by one in primary-key order',
     dialects: ['mariadb'],
     scenario: {
-      schema: {
-        tables: [
-          { name: 't0', compositeKey: false, childColumns: [{ name: 'r2_id', notNull: false, default: null }] },
-          {
-            name: 't1',
-            compositeKey: false,
-            childColumns: [
-              { name: 'r0_id', notNull: false, default: null },
-              { name: 'r1_id', notNull: false, default: null },
-            ],
-          },
-        ],
-        relations: [
-          singleColumnRelation('t1', 0, 't0', { onDelete: 'cascade', onUpdate: 'cascade' }),
-          singleColumnRelation('t1', 1, 't0', { onDelete: 'restrict', onUpdate: 'cascade' }),
-          singleColumnRelation('t0', 2, 't0', { onDelete: 'cascade', onUpdate: 'cascade' }),
-        ],
-      },
+      schema: RESTRICT_AND_CASCADE_ON_ONE_PARENT,
       statements: [
         {
           kind: 'insert',
@@ -259,6 +262,66 @@ const REGRESSIONS: Regression[] = [
     },
   },
   {
+    // Deleting t0 rows 3 and 1: row 3's t1_r1_fkey SET DEFAULT writes r1_id = 2 and queues the check of that key;
+    // row 3's t0_r2_fkey cascade deletes row 2, whose t1_r0_fkey cascade (which would remove the t1 row) joins the
+    // queue only after that check, so the check finds key 2 gone and the delete fails. The differential test
+    // found this when the oracle created its constraints table by table, not in the order refguard is given them.
+    name: 'PostgreSQL checks a key written by ON DELETE SET DEFAULT before a deeper cascade level removes the row',
+    dialects: ['postgres'],
+    scenario: {
+      schema: {
+        tables: [
+          { name: 't0', compositeKey: false, childColumns: [{ name: 'r2_id', notNull: false, default: null }] },
+          {
+            name: 't1',
+            compositeKey: false,
+            childColumns: [
+              { name: 'r0_id', notNull: true, default: null },
+              { name: 'r1_id', notNull: false, default: 2 },
+            ],
+          },
+        ],
+        relations: [
+          singleColumnRelation('t1', 0, 't0', { onDelete: 'cascade', onUpdate: 'cascade' }),
+          singleColumnRelation('t1', 1, 't0', { onDelete: 'set default', onUpdate: 'cascade' }),
+          singleColumnRelation('t0', 2, 't0', { onDelete: 'cascade', onUpdate: 'cascade' }),
+        ],
+      },
+      statements: [
+        {
+          kind: 'insert',
+          table: 't0',
+          rows: [
+            { id: 3, r2_id: null },
+            { id: 1, r2_id: 3 },
+            { id: 2, r2_id: 3 },
+          ],
+        },
+        { kind: 'insert', table: 't1', rows: [{ id: 1, r0_id: 2, r1_id: 3 }] },
+        { kind: 'delete', table: 't0', where: { kind: 'in', column: 'id', values: [3, 1] } },
+      ],
+    },
+  },
+  {
+    // PostgreSQL's SET DEFAULT trigger re-checks the removed key itself, right after its UPDATE (ri_set ends with
+    // ri_restrict, "in case a reference still exists, abort"): the default is the deleted key, so t1's row still
+    // references it and the delete fails before t1_r1_fkey's cascade could remove that row. refguard used to
+    // queue this re-check at the end of the statement, after the cascade.
+    name: 'PostgreSQL re-checks a key that ON DELETE SET DEFAULT wrote back at once, before a later cascade removes the row',
+    dialects: ['postgres'],
+    scenario: {
+      schema: twoRelationsToOneParent(
+        { onDelete: 'set default', onUpdate: 'cascade', default: 2 },
+        { onDelete: 'cascade', onUpdate: 'cascade' },
+      ),
+      statements: [
+        { kind: 'insert', table: 't0', rows: [{ id: 2 }] },
+        { kind: 'insert', table: 't1', rows: [{ id: 1, r0_id: 2, r1_id: 2 }] },
+        deleteAll('t0'),
+      ],
+    },
+  },
+  {
     name: 'InnoDB: a self-referencing ON UPDATE CASCADE that would update the same table again acts like RESTRICT',
     dialects: ['mariadb'],
     scenario: {
@@ -400,10 +463,10 @@ const REGRESSIONS: Regression[] = [
     },
   },
   {
-    // Open (fails): InnoDB deletes t0's rows one by one in primary-key order and checks t1_r1_fkey (RESTRICT) for
-    // row 1 before row 2's t1_r0_fkey cascade removes the referencing t1 row, so the delete fails. refguard runs
-    // each relation once for all rows, by constraint name (the cascade first), and lets the delete through. The
-    // mirror image of the documented difference (a), with no self-reference, so the generator does not avoid it.
+    // InnoDB deletes t0's rows one by one in primary-key order and checks t1_r1_fkey (RESTRICT) for row 1 before
+    // row 2's t1_r0_fkey cascade removes the referencing t1 row, so the delete fails. Running each relation once
+    // for all rows, by constraint name (the cascade first), refguard used to let the delete through. The same
+    // counterexample as the first one above, without the self-reference.
     name: 'InnoDB: a multi-row delete checks RESTRICT for an earlier row before the cascade of a later row removes the child',
     dialects: ['mariadb'],
     scenario: {
@@ -415,6 +478,90 @@ const REGRESSIONS: Regression[] = [
           rows: [{ id: 1 }, { id: 2 }],
         },
         { kind: 'insert', table: 't1', rows: [{ id: 1, r0_id: 2, r1_id: 1 }] },
+        deleteAll('t0'),
+      ],
+    },
+  },
+  {
+    // InnoDB deletes row 1 first; its t0_r2_fkey cascade (first by name) deletes row 2 at once, and row 2's own
+    // actions run then, so t1_r1_fkey (RESTRICT) sees the t1 row that row 1's t1_r0_fkey cascade only removes
+    // later: the delete fails. refguard used to mark every row of the statement as being deleted before it
+    // started, so the cascade skipped row 2's actions, and row 2's RESTRICT, checked at its own turn, passed;
+    // it now claims a row when its turn comes, as InnoDB delete-marks it.
+    name: 'InnoDB: a row that a cascade deletes runs its own actions then, even if the statement would reach it later',
+    dialects: ['mariadb'],
+    scenario: {
+      schema: RESTRICT_AND_CASCADE_ON_ONE_PARENT,
+      statements: [
+        {
+          kind: 'insert',
+          table: 't0',
+          rows: [
+            { id: 1, r2_id: null },
+            { id: 2, r2_id: 1 },
+          ],
+        },
+        { kind: 'insert', table: 't1', rows: [{ id: 1, r0_id: 1, r1_id: 2 }] },
+        deleteAll('t0'),
+      ],
+    },
+  },
+  {
+    // InnoDB checks the foreign keys of a deleted row index by index, as it removes the row from each index: the
+    // clustered index (primary key) first, then the secondary ones; constraint-name order holds only among the
+    // relations that reference the same index. So t1_r1_fkey (CASCADE, references t0.id) deletes the t1 row
+    // before t1_r0_fkey (RESTRICT, references the unique key (a, b)) looks for it, and the delete succeeds.
+    // refguard used to sort all of t0's relations by name, run the RESTRICT first and refuse.
+    name: 'InnoDB: relations that reference the primary key act before relations that reference another unique key',
+    dialects: ['mariadb'],
+    scenario: {
+      schema: {
+        tables: [
+          { name: 't0', compositeKey: true, childColumns: [] },
+          {
+            name: 't1',
+            compositeKey: false,
+            childColumns: ['r0_a', 'r0_b', 'r1_id'].map((name) => ({ name, notNull: false, default: null })),
+          },
+        ],
+        relations: [
+          {
+            name: 't1_r0_fkey',
+            child: 't1',
+            childColumns: ['r0_a', 'r0_b'],
+            parent: 't0',
+            parentColumns: ['a', 'b'],
+            onDelete: 'restrict',
+            onUpdate: 'cascade',
+            match: 'simple',
+          },
+          singleColumnRelation('t1', 1, 't0', { onDelete: 'cascade', onUpdate: 'cascade' }),
+        ],
+      },
+      statements: [
+        { kind: 'insert', table: 't0', rows: [{ id: 1, a: 1, b: 1 }] },
+        { kind: 'insert', table: 't1', rows: [{ id: 1, r0_a: 1, r0_b: 1, r1_id: 1 }] },
+        deleteAll('t0'),
+      ],
+    },
+  },
+  {
+    // InnoDB orders the constraints of one index with strcmp: `t1_Z` (CASCADE) comes before `t1_a` (RESTRICT), so
+    // the cascade removes the t1 row first and the delete succeeds. refguard used to compare names by locale,
+    // which puts `t1_a` first, and refused.
+    name: 'InnoDB: constraint names compare by code unit, not by locale, so an upper-case name acts first',
+    dialects: ['mariadb'],
+    scenario: {
+      schema: {
+        ...twoRelationsToOneParent({ onDelete: 'restrict', onUpdate: 'cascade' }, { onDelete: 'cascade', onUpdate: 'cascade' }),
+        relations: [
+          { ...singleColumnRelation('t1', 0, 't0', { onDelete: 'restrict', onUpdate: 'cascade' }), name: 't1_a' },
+          { ...singleColumnRelation('t1', 1, 't0', { onDelete: 'cascade', onUpdate: 'cascade' }), name: 't1_Z' },
+        ],
+      },
+      statements: [
+        { kind: 'insert', table: 't0', rows: [{ id: 1 }] },
+        { kind: 'insert', table: 't1', rows: [{ id: 1, r0_id: 1, r1_id: 1 }] },
         deleteAll('t0'),
       ],
     },

@@ -1,34 +1,30 @@
+import type { Kysely } from 'kysely'
 import type { ResolvedConfig } from '../config/normalize.js'
 import type { DatabaseSet } from '../db/database-set.js'
-import { findTable, hasUniqueKey, type SchemaInfo } from '../db/schema-info.js'
+import { findColumn, findTable, hasUniqueKey, type SchemaInfo, type TableInfo } from '../db/schema-info.js'
 import { UsageError } from '../errors.js'
 import { RelationGraph } from '../model/graph.js'
-import { describeSide, type Relation } from '../model/relation.js'
+import { describeSide, qualifiedName, type Relation, tableId } from '../model/relation.js'
 import { schemasByDatabase, withSchemas } from '../model/resolve-schemas.js'
 import { selectRelations } from '../model/select.js'
-import { BLOCKING_KINDS, validateRelation } from '../model/validate.js'
+import { unknownReferenceFindings } from '../model/validate.js'
+import { failsOn, markBaseline } from './baseline.js'
+import { comparable, keyTypeOf } from './column-types.js'
+import { Deadline } from './deadline.js'
+import { downstreamEffects } from './downstream.js'
+import { type AuditEngine, detectEngine } from './engine.js'
 import { SchemaMismatchError } from './errors.js'
-import type { Finding } from './finding.js'
-import { orphanFixSql } from './fix-sql.js'
-import { orphanCountSql, orphanSampleSql } from './orphan-query.js'
+import type { Finding, Severity } from './finding.js'
+import { cycleFindings } from './findings/cycle.js'
+import { optionalNotNullFindings } from './findings/nullability.js'
+import { orphanFindings } from './findings/orphans.js'
+import { sentinelCandidates, sentinelColumn, sentinelDefault, sentinelFindings } from './findings/sentinel.js'
+import type { RelationContext } from './relation-context.js'
+import type { CheckReport, RelationResult } from './report.js'
+import { parentHasKey, type ScanProgress, scanRelation } from './scan.js'
+import { schemaFindings } from './schema-findings.js'
 
-/** The orphan count of one relation, as `check --json` prints it. */
-export interface RelationResult {
-  name: string
-  child: string
-  parent: string
-  rowsChecked: number
-  orphans: number
-  samples: Record<string, unknown>[]
-  ms: number
-}
-
-/** The result of `refguard check`: `ok` is false when any finding is an error. */
-export interface CheckReport {
-  ok: boolean
-  relations: RelationResult[]
-  findings: Finding[]
-}
+export type { CheckReport, RelationResult } from './report.js'
 
 /** Options of a check run. */
 export interface CheckOptions {
@@ -36,6 +32,17 @@ export interface CheckOptions {
   relations?: string[]
   /** How many orphaned keys to show per relation (default 5). */
   sample?: number
+  /** Rows per chunk for large child tables; default max(1,000,000, 4 × the parent's rows). */
+  chunkRows?: number
+  /** A time limit for each chunk's statement (ms). */
+  chunkTimeoutMs?: number
+  /** A time limit for the whole check (ms): what is not counted by then is reported incomplete. */
+  maxTimeMs?: number
+  /** The lowest severity that makes `ok` false (default `error`). */
+  failOn?: Severity
+  /** Findings of an earlier run: those (with no higher count) do not make `ok` false. */
+  baseline?: Finding[]
+  onProgress?: (progress: ScanProgress) => void
 }
 
 /** Introspects every database the relations touch, with the schemas they name. */
@@ -49,76 +56,159 @@ async function introspectAll(relations: Relation[], databases: DatabaseSet): Pro
   return new Map(entries)
 }
 
-function percent(part: number, whole: number): string {
-  if (whole === 0) return '0%'
-  const share = (100 * part) / whole
-  return share < 0.01 ? '<0.01%' : `${share.toFixed(share < 1 ? 2 : 1)}%`
+/** Fix-order level of each relation: the dense rank of its child table among the parent-first levels. */
+function fixLevels(graph: RelationGraph, relations: Relation[]): Map<string, number> {
+  const rank = new Map<string, number>()
+  graph.parentFirstLevels().forEach((level, index) => {
+    for (const id of level) rank.set(id, index)
+  })
+  const ranks = [...new Set(relations.map((relation) => rank.get(tableId(relation.child)) as number))].sort((a, b) => a - b)
+  return new Map(relations.map((relation) => [relation.name, ranks.indexOf(rank.get(tableId(relation.child)) as number)]))
 }
 
-function orphanFinding(relation: Relation, asWritten: Relation, result: RelationResult, family: 'postgres' | 'mysql'): Finding {
-  return {
-    kind: 'orphans',
-    severity: 'error',
-    relation: relation.name,
-    count: result.orphans,
-    message: `${result.orphans} of ${result.rowsChecked} rows (${percent(result.orphans, result.rowsChecked)}) of ${result.child} reference no row of ${result.parent}`,
-    fix: orphanFixSql(asWritten, family),
-  }
+function refuseCrossDatabase(relation: Relation): void {
+  if (relation.child.database === relation.parent.database) return
+  throw new UsageError(
+    `relation "${relation.name}" has its parent in database "${relation.parent.database}" and its child in "${relation.child.database}": cross-database checks are not supported yet`,
+    `check it with --relation on the other relations, or keep both tables in one database`,
+  )
 }
 
-/** Counts the orphans of `relation` (schemas resolved); reports name its sides as the config wrote them. */
-async function countOrphans(
-  relation: Relation,
-  asWritten: Relation,
-  databases: DatabaseSet,
-  sample: number,
-  parentUnique: boolean,
-): Promise<RelationResult> {
-  if (relation.child.database !== relation.parent.database) {
-    throw new UsageError(
-      `relation "${relation.name}" has its parent in database "${relation.parent.database}" and its child in "${relation.child.database}": cross-database checks are not supported yet`,
-      `check it with --relation on the other relations, or keep both tables in one database`,
-    )
-  }
-  const { db, dialect } = await databases.get(relation.child.database)
-  const started = performance.now()
-  const counts = await orphanCountSql(relation, parentUnique).execute(db)
-  const row = counts.rows[0] as { rows_checked: unknown; orphans: unknown }
-  const orphans = Number(row.orphans)
-  const samples = orphans > 0 && sample > 0 ? (await orphanSampleSql(relation, sample, dialect.family).execute(db)).rows : []
+/** Everything one relation's data phase needs. */
+interface DataPhase {
+  db: Kysely<any>
+  engine: AuditEngine
+  graph: RelationGraph
+  deadline: Deadline
+  level: number
+  options: CheckOptions
+}
+
+/** Why PostgreSQL cannot count a relation at all: a child key column it cannot compare with the parent's without a cast. */
+function uncomparableKey(context: RelationContext): string | undefined {
+  if (context.family !== 'postgres') return undefined
+  const pairs = context.relation.child.columns.map(
+    (name, i) => [findColumn(context.child, name), findColumn(context.parent, context.relation.parent.columns[i] as string)] as const,
+  )
+  const bad = pairs.find(([child, parent]) => child && parent && !comparable(keyTypeOf(child), keyTypeOf(parent)))
+  return bad
+    ? `not counted: ${context.child.name}.${bad[0]?.name} (${bad[0]?.type}) cannot be compared with ${context.parent.name}.${bad[1]?.name} (${bad[1]?.type}); fix the type mismatch first`
+    : undefined
+}
+
+/** A relation's result before counting: nothing read yet. */
+function emptyResult(context: RelationContext, level: number): RelationResult {
+  const { asWritten } = context
   return {
-    name: relation.name,
+    name: asWritten.name,
     child: describeSide(asWritten.child),
     parent: describeSide(asWritten.parent),
-    rowsChecked: Number(row.rows_checked),
-    orphans,
-    samples,
-    ms: Math.round(performance.now() - started),
+    childTable: qualifiedName(asWritten.child),
+    parentTable: qualifiedName(asWritten.parent),
+    rowsChecked: 0,
+    orphans: 0,
+    share: 0,
+    samples: [],
+    ms: 0,
+    level,
+    complete: false,
+    scan: { mode: 'skipped', chunks: 0 },
+    downstream: [],
   }
 }
 
-/** Validates the relations against the live schemas and counts orphans, one anti-join per relation. */
+/** Counts one relation and derives its data findings: sentinels, optional NOT NULL keys, orphans and what their fix orphans next. */
+async function checkRelationData(context: RelationContext, phase: DataPhase): Promise<{ result: RelationResult; findings: Finding[] }> {
+  const { relation, family } = context
+  const started = performance.now()
+  const column = sentinelColumn(context)
+  const candidates = column ? sentinelCandidates(column, family) : []
+  const scan = await scanRelation(phase.db, phase.engine, family, relation, context, {
+    deadline: phase.deadline,
+    parentUnique: hasUniqueKey(context.parent, relation.parent.columns),
+    sentinels: candidates,
+    sample: phase.options.sample ?? 5,
+    ...(phase.options.chunkRows ? { chunkRows: phase.options.chunkRows } : {}),
+    ...(phase.options.chunkTimeoutMs ? { chunkTimeoutMs: phase.options.chunkTimeoutMs } : {}),
+    ...(phase.options.onProgress ? { onProgress: phase.options.onProgress } : {}),
+  })
+  const counts = candidates.map((value, i) => ({ value, rows: scan.sentinelCounts[i] as number }))
+  const sentinels = sentinelFindings(context, counts, scan.complete)
+  const sentinelValues = sentinels.map((finding) => finding.value as string | number)
+  const sentinelRows = sentinels.reduce((sum, finding) => sum + (finding.count ?? 0), 0)
+  const result: RelationResult = {
+    ...emptyResult(context, phase.level),
+    rowsChecked: scan.rowsChecked,
+    orphans: scan.orphans,
+    share: scan.rowsChecked === 0 ? 0 : scan.orphans / scan.rowsChecked,
+    samples: scan.samples,
+    complete: scan.complete,
+    scan: scan.scan,
+  }
+  if (scan.complete && scan.orphans > sentinelRows && !phase.deadline.expired()) {
+    result.downstream = await downstreamEffects(phase.db, relation, phase.graph, sentinelValues)
+  }
+  const defaultValue = column && !column.nullable ? sentinelDefault(column) : undefined
+  const defaultHeld =
+    defaultValue === undefined ||
+    (!counts.some((count) => count.value === defaultValue && count.rows > 0) && (await parentHasKey(phase.db, relation, defaultValue)))
+  const optional = defaultHeld ? [] : optionalNotNullFindings(context, defaultValue)
+  result.ms = Math.round(performance.now() - started)
+  return { result, findings: [...sentinels, ...optional, ...orphanFindings(context, result, sentinelValues, sentinelRows)] }
+}
+
+/**
+ * The audit: validates the relations against the live schemas, reports what the schema alone shows, then counts
+ * every relation's orphans (one pass per relation, chunked for large tables) in fix order, parents first.
+ */
 export async function runCheck(config: ResolvedConfig, databases: DatabaseSet, options: CheckOptions = {}): Promise<CheckReport> {
+  const started = performance.now()
   const selected = selectRelations(config.relations, options.relations)
   const schemas = await introspectAll(selected, databases)
-  const relations = new RelationGraph(selected.map((relation) => withSchemas(relation, schemas))).relationsParentFirst()
-  const problems = relations.flatMap((relation) =>
-    validateRelation(relation, schemas.get(relation.child.database) as SchemaInfo, schemas.get(relation.parent.database) as SchemaInfo),
+  const graph = new RelationGraph(selected.map((relation) => withSchemas(relation, schemas)))
+  const ordered = graph.relationsParentFirst()
+  const schemaOf = (database: string) => schemas.get(database) as SchemaInfo
+  const unknown = ordered.flatMap((relation) =>
+    unknownReferenceFindings(relation, schemaOf(relation.child.database), schemaOf(relation.parent.database)),
   )
-  const blocking = problems.filter((finding) => BLOCKING_KINDS.has(finding.kind))
-  if (blocking.length > 0) throw new SchemaMismatchError(blocking)
+  if (unknown.length > 0) throw new SchemaMismatchError(unknown)
+  for (const relation of ordered) refuseCrossDatabase(relation)
 
-  const sample = options.sample ?? 5
+  const levels = fixLevels(graph, ordered)
+  const deadline = new Deadline(options.maxTimeMs)
+  const engines = new Map<string, AuditEngine>()
   const results: RelationResult[] = []
-  const findings: Finding[] = [...problems]
-  for (const relation of relations) {
-    const asWritten = selected.find((candidate) => candidate.name === relation.name) as Relation
-    const parentTable = findTable(schemas.get(relation.parent.database) as SchemaInfo, relation.parent)
-    const parentUnique = parentTable !== undefined && hasUniqueKey(parentTable, relation.parent.columns)
-    const result = await countOrphans(relation, asWritten, databases, sample, parentUnique)
-    results.push(result)
-    if (result.orphans > 0)
-      findings.push(orphanFinding(relation, asWritten, result, (await databases.get(relation.child.database)).dialect.family))
+  const findings: Finding[] = []
+  for (const relation of ordered) {
+    const database = await databases.get(relation.child.database)
+    const context: RelationContext = {
+      relation,
+      asWritten: selected.find((candidate) => candidate.name === relation.name) as Relation,
+      child: findTable(schemaOf(relation.child.database), relation.child) as TableInfo,
+      parent: findTable(schemaOf(relation.parent.database), relation.parent) as TableInfo,
+      family: database.dialect.family,
+    }
+    if (!engines.has(database.name)) engines.set(database.name, await detectEngine(database.db, database.dialect.name))
+    const engine = engines.get(database.name) as AuditEngine
+    const phase = { db: database.db, engine, graph, deadline, level: levels.get(relation.name) as number, options }
+    const uncomparable = uncomparableKey(context)
+    const data = uncomparable
+      ? {
+          result: { ...emptyResult(context, phase.level), scan: { mode: 'skipped' as const, chunks: 0, note: uncomparable } },
+          findings: [],
+        }
+      : await checkRelationData(context, phase)
+    results.push(data.result)
+    findings.push(...schemaFindings(context), ...data.findings)
   }
-  return { ok: !findings.some((finding) => finding.severity === 'error'), relations: results, findings }
+  findings.push(...cycleFindings(graph))
+  const marked = options.baseline ? markBaseline(findings, options.baseline) : findings
+  return {
+    ok: !failsOn(marked, options.failOn ?? 'error'),
+    complete: results.every((result) => result.complete),
+    relations: results,
+    findings: marked,
+    fixOrder: results.map((result) => result.name),
+    ms: Math.round(performance.now() - started),
+  }
 }

@@ -1,24 +1,13 @@
-import type { Relation, TableRef } from '../model/relation.js'
-
-type Family = 'postgres' | 'mysql'
-
-/** An identifier as a person would type it: bare when it is a plain lower-case name, quoted for the engine otherwise. */
-function identifierFor(family: Family): (name: string) => string {
-  const quote = family === 'postgres' ? '"' : '`'
-  return (name) => (/^[a-z_][a-z0-9_]*$/.test(name) ? name : `${quote}${name.split(quote).join(quote + quote)}${quote}`)
-}
+import type { Relation } from '../model/relation.js'
+import { type Family, identifierFor, literalSql, tableNameFor } from './sql-names.js'
 
 /**
  * The SQL that removes a relation's orphans, as the relation's own ON DELETE would: SET NULL sets the
  * key to NULL, every other action deletes the child rows. Shown for review; run it only after a backup.
  */
-export function orphanFixSql(relation: Relation, family: Family): string {
+export function orphanFixSql(relation: Relation, family: Family, sentinels: Array<string | number> = []): string {
   const identifier = identifierFor(family)
-  const table = (side: TableRef) =>
-    [side.schema, side.table]
-      .filter((part): part is string => Boolean(part))
-      .map(identifier)
-      .join('.')
+  const table = tableNameFor(family)
   const child = table(relation.child)
   const parent = table(relation.parent)
   const matches = relation.child.columns
@@ -30,12 +19,12 @@ export function orphanFixSql(relation: Relation, family: Family): string {
       ? relation.child.columns.map((column) => `c.${identifier(column)} IS NOT NULL`).join(' AND ')
       : `NOT (${relation.child.columns.map((column) => `c.${identifier(column)} IS NULL`).join(' AND ')})`
   const filter = Object.entries(relation.child.where ?? {})
-    .map(
-      ([column, value]) =>
-        `c.${identifier(column)} ${value === null ? 'IS NULL' : `= ${typeof value === 'string' ? `'${value.replace(/'/g, "''")}'` : String(value)}`}`,
-    )
+    .map(([column, value]) => `c.${identifier(column)} ${value === null ? 'IS NULL' : `= ${literalSql(value)}`}`)
     .join(' AND ')
-  const condition = [keyed, filter, `NOT EXISTS (SELECT 1 FROM ${parent} p WHERE ${matches})`].filter(Boolean).join(' AND ')
+  // Sentinel rows are missing values, not broken references: their own fix sets them NULL instead.
+  const keep =
+    sentinels.length > 0 ? `c.${identifier(relation.child.columns[0] as string)} NOT IN (${sentinels.map(literalSql).join(', ')})` : ''
+  const condition = [keyed, filter, keep, `NOT EXISTS (SELECT 1 FROM ${parent} p WHERE ${matches})`].filter(Boolean).join(' AND ')
   if (relation.onDelete === 'set null') {
     const assignments = relation.child.columns.map((column) => `${family === 'mysql' ? 'c.' : ''}${identifier(column)} = NULL`).join(', ')
     return `UPDATE ${child} c SET ${assignments} WHERE ${condition}`

@@ -25,3 +25,14 @@ export function integerOption(name: string): (value: string) => number {
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value]
 }
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+
+/** Parses a duration option (`500ms`, `30s`, `5m`, `1h`; a bare number is seconds) into milliseconds. */
+export function durationOption(name: string): (value: string) => number {
+  return (value) => {
+    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim())
+    if (!match) throw new InvalidArgumentError(`${name} must be a duration such as 90s, 5m or 500ms, got "${value}"`)
+    return Number(match[1]) * (UNIT_MS[match[2] ?? 's'] as number)
+  }
+}

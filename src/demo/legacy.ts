@@ -116,7 +116,11 @@ function explainSentinel(report: CheckReport): string[] {
 function explainCategories(report: CheckReport): string {
   const categories = resultOf(report, 'users_categories_category_id_fkey')
   const state = categories.orphans === 0 ? 'has no orphans' : `has ${countOf(categories.orphans, 'orphan')}`
-  return `users_categories.category_id ${state}, but it is a SMALLINT pointing at an INT id: MySQL refuses a foreign key between different types.`
+  const unindexed = report.findings.some((finding) => finding.kind === 'missing-index' && finding.relation === categories.name)
+  return (
+    `users_categories.category_id ${state}, but it is a SMALLINT pointing at an INT id: MySQL refuses a foreign key between different types` +
+    (unindexed ? ', and no index starts with category_id, so deleting a category scans every membership.' : '.')
+  )
 }
 
 /** Seed 002: the legacy users/categories schema of "When your SQL database is missing foreign keys". */

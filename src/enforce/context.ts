@@ -44,7 +44,7 @@ export interface StatementState {
   removed: Array<{ relation: Relation; keys: KeyTuple[] }>
   /** MySQL family: the tables being updated along the current cascade path; InnoDB turns an ON UPDATE cascade back into one of them into RESTRICT. */
   updatePath: string[]
-  /** MySQL family: rows whose delete is already under way higher up the cascade, so a cycle acts on each row once. */
+  /** MySQL family: rows whose delete has begun (InnoDB delete-marks a row when its turn comes), so each row acts once, even in a cycle. */
   deleting: Set<string>
 }
 

@@ -4,6 +4,7 @@ import { type ReferentialAction, type Relation, type TableRef, tableId } from '.
 import { cascadeDelete, cascadeUpdate, setChildren } from './actions.js'
 import { checkNotReferenced } from './checks.js'
 import type { EnforcementContext, StatementEvent, StatementState } from './context.js'
+import { compareIdentities, innodbRelationOrder } from './innodb-order.js'
 import { usesTransactionSnapshot } from './isolation.js'
 import { chunks, distinctKeys, type KeyTuple, keyId, keyStatus, sameKey } from './keys.js'
 import { identityColumns, type PreimageRow, readPreimage } from './preimage.js'
@@ -74,11 +75,17 @@ function isCheck(context: EnforcementContext, relation: Relation, kind: WriteSpe
   return action === 'restrict' || action === 'set default' || (action === 'no action' && !deferred(context, relation))
 }
 
+/** Whether a write's relations mix checks with changes, so that the order of its rows matters. */
+function mixesChecksWithChanges(context: EnforcementContext, spec: WriteSpec, relations: Relation[]): boolean {
+  const checks = relations.filter((relation) => isCheck(context, relation, spec.kind)).length
+  return checks > 0 && checks < relations.length
+}
+
 /**
  * A write's action events, relations and rows in the engine's order: PostgreSQL fires its triggers per
- * relation in config order, InnoDB per constraint name, both row by row. That order only matters when
- * checks and changes mix: then events go row by row, so a check sees exactly the changes made before
- * it. Otherwise one event per relation keeps the cascades set-based.
+ * relation in config order, InnoDB in its own order (innodb-order.ts), both row by row. That order only
+ * matters when checks and changes mix: then events go row by row, so a check sees exactly the changes
+ * made before it. Otherwise one event per relation keeps the cascades set-based.
  */
 function actionEvents(
   context: EnforcementContext,
@@ -86,8 +93,7 @@ function actionEvents(
   relations: Relation[],
   rows: PreimageRow[],
 ): Array<Extract<StatementEvent, { kind: 'action' }>> {
-  const checks = relations.filter((relation) => isCheck(context, relation, spec.kind))
-  if (checks.length === 0 || checks.length === relations.length) {
+  if (!mixesChecksWithChanges(context, spec, relations)) {
     return relations
       .map((relation) => ({ kind: 'action' as const, relation, write: spec.kind, changes: removedKeys(spec, relation, rows) }))
       .filter((event) => event.changes.length > 0)
@@ -159,29 +165,41 @@ async function executeWrite(
   return context.runner.runNode(spec.statement(narrowing.toOperationNode()))
 }
 
-/** Orders identities as a primary-key index does: numbers by value, everything else as text. */
-function compareIdentities(a: PreimageRow, b: PreimageRow): number {
-  for (let i = 0; i < a.identity.length; i++) {
-    const [x, y] = [a.identity[i], b.identity[i]]
-    const order = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y))
-    if (order !== 0) return order
+/**
+ * Runs a write's actions as InnoDB does, before its rows change: relations in InnoDB's order, rows in primary-key
+ * order, one row at a time when checks mix with changes. A row's delete is claimed when its turn comes, as InnoDB
+ * delete-marks the row then: a cascade that reaches a row the statement has not come to yet runs that row's
+ * actions at once (and the statement skips it later), and one that comes back to a row under way (a
+ * self-reference, a cycle) leaves it alone.
+ */
+async function runInnodbActions(
+  context: EnforcementContext,
+  spec: WriteSpec,
+  state: StatementState,
+  table: TableRef,
+  relations: Relation[],
+  rows: PreimageRow[],
+): Promise<void> {
+  const ordered = innodbRelationOrder(context.facts.of(table), relations)
+  const sorted = [...rows].sort(compareIdentities)
+  const turns = mixesChecksWithChanges(context, spec, ordered) ? sorted.map((row) => [row]) : [sorted]
+  if (spec.kind === 'update') state.updatePath.push(tableId(table))
+  try {
+    for (const turn of turns) {
+      const fresh = spec.kind === 'delete' ? turn.filter((row) => claimDelete(state, table, row)) : turn
+      for (const event of actionEvents(context, spec, ordered, fresh)) await applyAction(context, event, state)
+    }
+  } finally {
+    if (spec.kind === 'update') state.updatePath.pop()
   }
-  return 0
-}
-
-/** Relations by constraint name and rows in primary-key order (a table scan's order): InnoDB's order. */
-function innodbEvents(context: EnforcementContext, spec: WriteSpec, relations: Relation[], rows: PreimageRow[]) {
-  const byName = [...relations].sort((a, b) => a.name.localeCompare(b.name))
-  return actionEvents(context, spec, byName, [...rows].sort(compareIdentities))
 }
 
 /**
  * Enforces one UPDATE or DELETE and everything it sets off: locks and reads the rows it changes (old and
  * new key values in one query), runs the write, and hands each relation's action to `state`. On
  * PostgreSQL actions are queued and run when the statement ends, in PostgreSQL's trigger order; on
- * MySQL-family engines they run at once, before the parent row changes, relations in constraint-name
- * order, as InnoDB does. Cascades come back through this same function: one statement per relation
- * per level (per 1000 keys), never one per row.
+ * MySQL-family engines they run at once, before the parent row changes, in InnoDB's order. Cascades come
+ * back through this same function: one statement per relation per level (per 1000 keys), never one per row.
  */
 export async function processWrite(
   context: EnforcementContext,
@@ -216,16 +234,7 @@ export async function processWrite(
   const identity = identityColumns(context, spec)
   const rows = distinctRows(await readPreimage(context, spec, columns, identity, trackRows), identity)
   if (trackRows) recordOwnRows(context, table, rows)
-  if (runner.family === 'mysql') {
-    // Actions run before the rows go, so a row that references itself (or a cycle) would be found again: act once per row.
-    const fresh = spec.kind === 'delete' ? rows.filter((row) => claimDelete(state, table, row)) : rows
-    if (spec.kind === 'update') state.updatePath.push(tableId(table))
-    try {
-      for (const event of innodbEvents(context, spec, asParent, fresh)) await applyAction(context, event, state)
-    } finally {
-      if (spec.kind === 'update') state.updatePath.pop()
-    }
-  }
+  if (runner.family === 'mysql') await runInnodbActions(context, spec, state, table, asParent, rows)
   const result = await executeWrite(context, spec, rows, identity, narrow)
   for (const relation of asParent) {
     const keys = removedKeys(spec, relation, rows).map((change) => change.before)

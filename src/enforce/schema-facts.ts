@@ -1,4 +1,4 @@
-import { findColumn, findTable, type SchemaInfo, type TableInfo } from '../db/schema-info.js'
+import { findColumn, findTable, type IndexInfo, type SchemaInfo, type TableInfo } from '../db/schema-info.js'
 import type { Relation, TableRef } from '../model/relation.js'
 
 /** What the engine needs to know about a guarded table, read once from the catalog. */
@@ -9,6 +9,10 @@ export interface TableFacts {
   types: Map<string, string>
   /** Column -> default expression as SQL, or null (no default, i.e. NULL). */
   defaults: Map<string, string | null>
+  /** Indexes (primary key and unique constraints included) in the catalog's order. */
+  indexes: IndexInfo[]
+  /** Columns that may hold NULL. */
+  nullable: Set<string>
 }
 
 /** The facts of every table a relation touches, keyed by `schema.table`. */
@@ -52,5 +56,7 @@ function factsOf(table: TableInfo): TableFacts {
     identity: table.primaryKey.filter((name) => findColumn(table, name)),
     types: new Map(table.columns.map((column) => [column.name, column.type])),
     defaults: new Map(table.columns.map((column) => [column.name, column.default])),
+    indexes: table.indexes,
+    nullable: new Set(table.columns.filter((column) => column.nullable).map((column) => column.name)),
   }
 }

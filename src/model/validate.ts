@@ -1,7 +1,9 @@
 import type { Finding } from '../audit/finding.js'
-import { findColumn, findTable, hasUniqueKey, type SchemaInfo, type TableInfo } from '../db/schema-info.js'
+import { actionNullabilityFindings } from '../audit/findings/nullability.js'
+import { parentNotUniqueFindings } from '../audit/findings/parent-not-unique.js'
+import { findColumn, findTable, type SchemaInfo, type TableInfo } from '../db/schema-info.js'
 import { didYouMean } from '../util/suggest.js'
-import { describeSide, qualifiedName, type Relation, type TableRef } from './relation.js'
+import { qualifiedName, type Relation, type TableRef } from './relation.js'
 
 /** Problems that make a relation impossible to query: its tables or columns do not exist. */
 export const BLOCKING_KINDS = new Set<Finding['kind']>(['unknown-table', 'unknown-column'])
@@ -29,8 +31,8 @@ function checkColumns(relation: Relation, side: 'child' | 'parent', table: Table
     }))
 }
 
-/** Checks one relation against the live schemas of its child and parent databases. */
-export function validateRelation(relation: Relation, childSchema: SchemaInfo, parentSchema: SchemaInfo): Finding[] {
+/** `unknown-table` / `unknown-column`: the relation names a table or column the database does not have. */
+export function unknownReferenceFindings(relation: Relation, childSchema: SchemaInfo, parentSchema: SchemaInfo): Finding[] {
   const findings: Finding[] = []
   const sides = [
     ['child', relation.child, childSchema],
@@ -53,32 +55,18 @@ export function validateRelation(relation: Relation, childSchema: SchemaInfo, pa
   const childColumns = [...relation.child.columns, ...Object.keys(relation.child.where ?? {})]
   if (child) findings.push(...checkColumns(relation, 'child', child, childColumns, childSchema))
   if (parent) findings.push(...checkColumns(relation, 'parent', parent, relation.parent.columns, parentSchema))
-  if (findings.length > 0 || !child || !parent) return findings
-
-  if (!hasUniqueKey(parent, relation.parent.columns)) {
-    findings.push({
-      kind: 'parent-not-unique',
-      severity: 'error',
-      relation: relation.name,
-      message: `relation "${relation.name}": parent columns ${describeSide(relation.parent)} are not covered by a primary key or unique index, so a child may match several parents`,
-      fix: `CREATE UNIQUE INDEX ${parent.name}_${relation.parent.columns.join('_')}_key ON ${qualifiedName(relation.parent)} (${relation.parent.columns.join(', ')})`,
-    })
-  }
-  if (relation.onDelete === 'set null' || relation.onUpdate === 'set null') {
-    const setColumns =
-      relation.onDelete === 'set null' && relation.onDeleteSetColumns ? relation.onDeleteSetColumns : relation.child.columns
-    for (const name of setColumns) {
-      const column = findColumn(child, name)
-      if (column && !column.nullable) {
-        findings.push({
-          kind: 'nullability',
-          severity: 'error',
-          relation: relation.name,
-          message: `relation "${relation.name}": SET NULL on NOT NULL column ${child.name}.${name}: every delete of a referenced parent would fail`,
-          fix: `make ${child.name}.${name} nullable, or choose another action for relation "${relation.name}"`,
-        })
-      }
-    }
-  }
   return findings
+}
+
+/** Checks one relation against the live schemas of its child and parent databases: what enforcement cannot work without. */
+export function validateRelation(relation: Relation, childSchema: SchemaInfo, parentSchema: SchemaInfo): Finding[] {
+  const unknown = unknownReferenceFindings(relation, childSchema, parentSchema)
+  if (unknown.length > 0) return unknown
+  const context = {
+    relation,
+    asWritten: relation,
+    child: findTable(childSchema, relation.child) as TableInfo,
+    parent: findTable(parentSchema, relation.parent) as TableInfo,
+  }
+  return [...parentNotUniqueFindings(context), ...actionNullabilityFindings(context)]
 }

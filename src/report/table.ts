@@ -1,3 +1,5 @@
+import { visibleLength } from './wrap.js'
+
 /** Renders rows as aligned plain-text columns; numeric columns are right-aligned. */
 export function formatTable(header: string[], rows: string[][], numeric: boolean[] = []): string {
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => visibleLength(row[i] ?? ''))))
@@ -10,9 +12,4 @@ export function formatTable(header: string[], rows: string[][], numeric: boolean
       .join('  ')
       .trimEnd()
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n')
-}
-
-/** Length of a string as shown in a terminal, ignoring ANSI colour codes. */
-function visibleLength(text: string): number {
-  return text.replace(/\u001b\[[0-9;]*m/g, '').length
 }

@@ -43,7 +43,13 @@ export function columnsDeletePredicatesAvoid(dialect: OracleDialect, schema: Sch
   return new Set(writers.flatMap((relation) => relation.childColumns))
 }
 
-/** Whether the affected-row count of `statement` is compared; not for (c): a MariaDB delete from a self-cascading table. */
+/**
+ * Whether the affected-row count of `statement` is compared; not for (c): a MariaDB delete from a table with a
+ * self-referencing ON DELETE CASCADE. Narrower than "any schema with a self-reference" on purpose: only such a
+ * delete can have its count changed by its own cascade, so every other count (inserts, updates, deletes from other
+ * tables, SET NULL self-references) stays compared; the outcome's success or SQLSTATE class and the final tables
+ * are always compared.
+ */
 export function rowCountCompared(dialect: OracleDialect, schema: Schema, statement: Statement): boolean {
   if (dialect !== 'mariadb' || statement.kind !== 'delete') return true
   return !schema.relations.some(
