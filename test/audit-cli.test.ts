@@ -1,8 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCheck } from '../src/audit/check.js'
 import { resolveConfig } from '../src/config/normalize.js'
+import { openDatabase } from '../src/db/connect.js'
 import { DatabaseSet } from '../src/db/database-set.js'
 import { createGuard } from '../src/enforce/guard.js'
 import { AUDIT_FIXTURE, AUDIT_RELATIONS } from './audit/fixture.js'
@@ -95,6 +97,46 @@ for (const dialect of DIALECTS) {
         const relation = JSON.parse(result.stdout).relations[0]
         expect(relation).toMatchObject({ complete: false, scan: { mode: 'chunked' } })
         expect(relation.scan.note).toContain('--chunk-timeout (200 ms)')
+      })
+
+    // The audit only reads: a user that may only SELECT (as on a replica) runs it in chunks, with timeouts.
+    if (dialect !== 'pglite')
+      it('runs with a read-only user', async () => {
+        const asOwner = async (statement: string) => {
+          const owner = await openDatabase('main', test.url)
+          await sql.raw(statement).execute(owner.db)
+          await owner.close()
+        }
+        const user = `rg_reader_${Math.random().toString(36).slice(2, 8)}`
+        const admin = await createTestDatabase(dialect, 'auditadmin')
+        const database = new URL(test.url).pathname.slice(1)
+        const grants =
+          dialect === 'postgres'
+            ? `create role ${user} login; alter role ${user} set default_transaction_read_only = on;
+               grant connect on database ${database} to ${user}`
+            : `create user ${user}@'%'; grant select on ${database}.* to ${user}@'%'`
+        try {
+          await admin.exec(grants)
+          if (dialect === 'postgres') await asOwner(`grant select on all tables in schema public to ${user}`)
+          const url = new URL(test.url)
+          url.username = user
+          const file = join(dir, 'reader.json')
+          writeFileSync(file, JSON.stringify({ databases: { main: { url: url.toString() } }, relations: AUDIT_RELATIONS }))
+          const result = await runCli(['check', '--config', file, '--json', '--chunk-rows', '2', '--chunk-timeout', '10s'])
+          expect(result.stderr).toBe('')
+          const report = JSON.parse(result.stdout)
+          expect(report.complete).toBe(true)
+          expect(report.relations.find((r: any) => r.name === 'orders_customer_id_fkey')).toMatchObject({
+            orphans: 2,
+            scan: { mode: 'chunked' },
+          })
+        } finally {
+          if (dialect === 'postgres') await asOwner(`revoke select on all tables in schema public from ${user}`)
+          await admin.exec(
+            dialect === 'postgres' ? `revoke connect on database ${database} from ${user}; drop role ${user}` : `drop user ${user}@'%'`,
+          )
+          await admin.drop()
+        }
       })
 
     it('writes markdown for a pull request and a self-contained HTML file', async () => {
