@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import { registerCheck } from './check.js'
 import { registerDemo } from './demo.js'
+import { registerRepair, registerRestore } from './repair.js'
 import { EXIT } from './run-command.js'
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -14,6 +15,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
   registerCheck(program)
+  registerRepair(program)
+  registerRestore(program)
   registerDemo(program)
   for (const command of program.commands) command.exitOverride()
   return program

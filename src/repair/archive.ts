@@ -1,0 +1,143 @@
+import { closeSync, fsyncSync, openSync, readFileSync, writeSync, writeFileSync } from 'node:fs'
+import { type Kysely, type RawBuilder, sql } from 'kysely'
+import { tableSql } from '../db/identifiers.js'
+import type { TableInfo } from '../db/schema-info.js'
+import { UsageError } from '../errors.js'
+import { rowJsonSql } from './row-json.js'
+import { ARCHIVE_TABLE } from './tables.js'
+
+/** Which rows of which step a batch archives. */
+export interface ArchiveBatch {
+  runId: string
+  batch: number
+  step: number
+  relation: string
+  table: TableInfo
+  action: 'delete' | 'update'
+  changedColumns: string[]
+}
+
+/** One archived row, as restore reads it back. */
+export interface ArchivedRow {
+  batch: number
+  step: number
+  relation: string
+  tableSchema: string
+  tableName: string
+  action: 'delete' | 'update'
+  changedColumns: string[]
+  /** The row as JSON text made by the database. */
+  row: string
+}
+
+/** Where a repair keeps the rows it changes: refguard_archive (same transaction) or a JSONL file (fsynced before commit). */
+export interface ArchiveSink {
+  readonly description: string
+  /** Archives the rows of `source` (a query over the child aliased `c`) inside the batch's transaction. */
+  write(trx: Kysely<any>, batch: ArchiveBatch, source: RawBuilder<unknown>, family: 'postgres' | 'mysql'): Promise<number>
+  /** Makes the batch's archive durable; called before the transaction commits. */
+  flush(): void
+  /** Forgets archived batches after `lastCommitted` (a run resumed after a crash between flush and commit). */
+  truncateAfter(runId: string, lastCommitted: number): Promise<void>
+}
+
+const CHILD = 'c'
+
+/** Archives into `refguard_archive`, in the same transaction as the change: both commit or neither does. */
+export function tableArchive(db: Kysely<any>): ArchiveSink {
+  return {
+    description: ARCHIVE_TABLE,
+    async write(trx, batch, source, family) {
+      const result =
+        await sql`insert into ${sql.id(ARCHIVE_TABLE)} (run_id, batch, step, relation, table_schema, table_name, action, changed_columns, row_data)
+        select ${batch.runId}, ${batch.batch}, ${batch.step}, ${batch.relation}, ${batch.table.schema}, ${batch.table.name}, ${batch.action},
+          ${batch.changedColumns.join(',')}, ${family === 'postgres' ? sql`(${rowJsonSql(batch.table, CHILD, family)})::json` : rowJsonSql(batch.table, CHILD, family)}
+        from ${source}`.execute(trx)
+      return Number(result.numAffectedRows ?? 0)
+    },
+    flush() {},
+    async truncateAfter(runId, lastCommitted) {
+      await sql`delete from ${sql.id(ARCHIVE_TABLE)} where run_id = ${runId} and batch > ${lastCommitted}`.execute(db)
+    },
+  }
+}
+
+/** Archives into a JSONL file, one line per row, fsynced before the batch commits; fails before any change if it cannot write. */
+export function fileArchive(path: string): ArchiveSink {
+  let fd: number
+  try {
+    fd = openSync(path, 'a')
+  } catch (error) {
+    throw new UsageError(
+      `cannot open archive file ${path}: ${(error as Error).message}; nothing was changed`,
+      'pass a writable path to --archive file:PATH',
+    )
+  }
+  return {
+    description: path,
+    async write(trx, batch, source, family) {
+      const { rows } = await sql<{
+        row: string
+      }>`select ${rowJsonSql(batch.table, CHILD, family)} as ${sql.id('row')} from ${source}`.execute(trx)
+      const lines = rows.map((row) =>
+        JSON.stringify({
+          run: batch.runId,
+          batch: batch.batch,
+          step: batch.step,
+          relation: batch.relation,
+          tableSchema: batch.table.schema,
+          tableName: batch.table.name,
+          action: batch.action,
+          changedColumns: batch.changedColumns,
+          row: String(row.row),
+        }),
+      )
+      if (lines.length > 0) writeSync(fd, `${lines.join('\n')}\n`)
+      return lines.length
+    },
+    flush() {
+      fsyncSync(fd)
+    },
+    async truncateAfter(runId, lastCommitted) {
+      closeSync(fd)
+      const kept = readFileSync(path, 'utf8')
+        .split('\n')
+        .filter((line) => line !== '' && !(JSON.parse(line).run === runId && JSON.parse(line).batch > lastCommitted))
+      writeFileSync(path, kept.length > 0 ? `${kept.join('\n')}\n` : '')
+      fd = openSync(path, 'a')
+    },
+  }
+}
+
+/** The archived rows of a run, oldest first, from refguard_archive or from a JSONL file. */
+export async function readArchive(
+  source: { db: Kysely<any>; family: 'postgres' | 'mysql' } | { file: string },
+  runId: string,
+): Promise<ArchivedRow[]> {
+  if ('file' in source) {
+    return readFileSync(source.file, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line))
+      .filter((entry) => entry.run === runId)
+  }
+  // Read as text: a driver that parses JSON would turn exact numerics into JavaScript numbers.
+  const rowData = source.family === 'postgres' ? sql`row_data::text` : sql`row_data`
+  const { rows } = await sql<Record<string, unknown>>`select batch, step, relation, table_schema, table_name, action, changed_columns,
+    ${rowData} as row_data from ${sql.id(ARCHIVE_TABLE)} where run_id = ${runId} order by id`.execute(source.db)
+  return rows.map((row) => ({
+    batch: Number(row.batch),
+    step: Number(row.step),
+    relation: String(row.relation),
+    tableSchema: String(row.table_schema),
+    tableName: String(row.table_name),
+    action: row.action as 'delete' | 'update',
+    changedColumns: row.changed_columns ? String(row.changed_columns).split(',') : [],
+    row: String(row.row_data),
+  }))
+}
+
+/** `from child as c` for archive sources. */
+export function childSource(table: TableInfo, where: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`${tableSql({ schema: table.schema, table: table.name })} as ${sql.id(CHILD)} where ${where}`
+}

@@ -1,0 +1,223 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { type Kysely, sql } from 'kysely'
+import { type CheckOptions, runCheck } from '../audit/check.js'
+import { Deadline } from '../audit/deadline.js'
+import type { CheckReport } from '../audit/report.js'
+import type { ResolvedConfig } from '../config/normalize.js'
+import type { DatabaseSet } from '../db/database-set.js'
+import { findTable, type SchemaInfo } from '../db/schema-info.js'
+import { UsageError } from '../errors.js'
+import type { Relation } from '../model/relation.js'
+import { withSchemas } from '../model/resolve-schemas.js'
+import { selectRelations } from '../model/select.js'
+import { type ArchiveSink, fileArchive, tableArchive } from './archive.js'
+import { runBatch } from './batch.js'
+import { planSteps, refuseImpossibleStrategy, type Strategy } from './plan.js'
+import { createRun, loadRun, newRunId, type RunState, type StepProgress, saveRunState } from './runs.js'
+import { ensureRepairTables } from './tables.js'
+
+/** More rounds than this means the repair is not converging (a cycle re-creating orphans): stop and say so. */
+const MAX_ROUNDS = 10
+
+/** Options of `refguard repair`. */
+export interface RepairOptions {
+  relations?: string[]
+  strategies?: Record<string, Strategy>
+  /** Change data (default: only plan). */
+  apply?: boolean
+  /** Also run the ALTERs sentinel steps need. */
+  alter?: boolean
+  batchSize?: number
+  sleepMs?: number
+  maxTimeMs?: number
+  /** `table` (refguard_archive, default) or `file:PATH` (JSONL). */
+  archive?: string
+  /** Continue this run instead of starting one. */
+  resume?: string
+  sample?: number
+  onProgress?: (progress: { relation: string; rows: number; fraction?: number }) => void
+}
+
+/** What `refguard repair --json` prints and `guard.repair()` returns. */
+export interface RepairReport {
+  /** Null for a dry run. */
+  runId: string | null
+  applied: boolean
+  /** True when every step ran to its end and a final check found nothing left to do. */
+  complete: boolean
+  archive: string
+  rounds: number
+  steps: StepProgress[]
+  changed: number
+  archived: number
+  /** Orphans left after the run (or now, for a dry run), excluding relations the run was told to ignore. */
+  remainingOrphans: number
+  /** The audit the plan was made from, with its samples. */
+  check: CheckReport
+  ms: number
+}
+
+interface RepairContext {
+  config: ResolvedConfig
+  databases: DatabaseSet
+  relations: Relation[]
+  db: Kysely<any>
+  family: 'postgres' | 'mysql'
+  schema: SchemaInfo
+}
+
+/** The one database whose rows a repair changes: every selected relation must live in it. */
+async function repairContext(config: ResolvedConfig, databases: DatabaseSet, names?: string[]): Promise<RepairContext> {
+  const selected = selectRelations(config.relations, names)
+  const databaseNames = [...new Set(selected.flatMap((relation) => [relation.child.database, relation.parent.database]))]
+  if (databaseNames.length > 1) {
+    throw new UsageError(
+      `repair changes one database at a time, and these relations span ${databaseNames.join(', ')}`,
+      'run repair once per database with --relation',
+    )
+  }
+  const database = await databases.get(databaseNames[0] ?? config.defaultDatabase)
+  const schemas = selected.flatMap((relation) => [relation.child.schema, relation.parent.schema])
+  const schema = await database.introspect([...new Set(schemas.filter((name): name is string => Boolean(name)))])
+  const resolved = selected.map((relation) => withSchemas(relation, new Map([[database.name, schema]])))
+  return { config, databases, relations: resolved, db: database.db, family: database.dialect.family, schema }
+}
+
+function remaining(report: CheckReport, strategies: Record<string, string>): number {
+  return report.relations.filter((relation) => strategies[relation.name] !== 'ignore').reduce((sum, relation) => sum + relation.orphans, 0)
+}
+
+function toProgress(steps: ReturnType<typeof planSteps>): StepProgress[] {
+  return steps.map((step) => ({
+    ...step,
+    changed: 0,
+    archived: 0,
+    batches: 0,
+    status: step.skip || step.strategy === 'ignore' ? 'skipped' : 'pending',
+  }))
+}
+
+/** Runs the pending steps of a run, batch by batch, until done or out of time; false when it stopped early. */
+async function runSteps(
+  context: RepairContext,
+  run: RunState,
+  archive: ArchiveSink,
+  deadline: Deadline,
+  options: RepairOptions,
+): Promise<boolean> {
+  for (const [index, step] of run.steps.entries()) {
+    if (step.status !== 'pending') continue
+    const relation = context.relations.find((candidate) => candidate.name === step.relation) as Relation
+    const child = findTable(context.schema, relation.child)
+    if (!child) throw new UsageError(`relation "${relation.name}": table ${relation.child.table} no longer exists`)
+    if (step.kind === 'sentinel' && step.alter && !step.cursor) await sql.raw(step.alter).execute(context.db)
+    const batchContext = {
+      db: context.db,
+      family: context.family,
+      relation,
+      child,
+      step,
+      stepIndex: index,
+      run,
+      archive,
+      batchSize: run.options.batchSize,
+    }
+    for (;;) {
+      if (deadline.expired()) return false
+      if (!(await runBatch(batchContext))) break
+      options.onProgress?.({
+        relation: relation.name,
+        rows: step.changed,
+        ...(step.planned > 0 ? { fraction: Math.min(1, step.changed / step.planned) } : {}),
+      })
+      if (run.options.sleepMs > 0) await sleep(run.options.sleepMs)
+    }
+    step.status = 'done'
+    await saveRunState(context.db, run)
+  }
+  return true
+}
+
+async function checkAgain(context: RepairContext, options: RepairOptions): Promise<CheckReport> {
+  const checkOptions: CheckOptions = { relations: context.relations.map((relation) => relation.name), sample: options.sample ?? 5 }
+  return runCheck(context.config, context.databases, checkOptions)
+}
+
+/**
+ * The repair: audits the relations, plans one step per sentinel and per relation with orphans (parents first),
+ * and with `apply` runs them in short archived batches, repeating until a check finds nothing left (a fixpoint).
+ * Without `apply` it only plans. `resume` continues an interrupted run where its last committed batch left off.
+ */
+export async function runRepair(config: ResolvedConfig, databases: DatabaseSet, options: RepairOptions = {}): Promise<RepairReport> {
+  const started = performance.now()
+  const resumed = options.resume ? await loadRun((await repairContext(config, databases)).db, options.resume) : undefined
+  const names = resumed ? resumed.options.relations : options.relations
+  const context = await repairContext(config, databases, names && names.length > 0 ? names : undefined)
+  const strategies = (resumed?.options.strategies ?? options.strategies ?? {}) as Record<string, Strategy>
+  let check = await checkAgain(context, options)
+  const alter = resumed?.options.alter ?? Boolean(options.alter)
+  const steps = resumed ? resumed.steps : toProgress(planSteps(check, context.relations, strategies, alter))
+  for (const step of steps.filter((candidate) => candidate.status === 'pending' && candidate.kind === 'orphans')) {
+    const relation = context.relations.find((candidate) => candidate.name === step.relation) as Relation
+    const child = findTable(context.schema, relation.child)
+    if (child) refuseImpossibleStrategy(relation, step.strategy, child)
+  }
+  const archiveOption = resumed?.options.archive ?? options.archive ?? 'table'
+  const report = (run: RunState | undefined, complete: boolean): RepairReport => ({
+    runId: run?.id ?? null,
+    applied: Boolean(run),
+    complete,
+    archive: archiveOption,
+    rounds: run?.rounds ?? 0,
+    steps: run?.steps ?? steps,
+    changed: (run?.steps ?? []).reduce((sum, step) => sum + step.changed, 0),
+    archived: (run?.steps ?? []).reduce((sum, step) => sum + step.archived, 0),
+    remainingOrphans: remaining(check, strategies),
+    check,
+    ms: Math.round(performance.now() - started),
+  })
+  if (!options.apply && !resumed) return report(undefined, false)
+  if (resumed?.status === 'done' || resumed?.status === 'restored') {
+    throw new UsageError(`repair run "${resumed.id}" is already ${resumed.status}`, 'start a new run with refguard repair --apply')
+  }
+
+  await ensureRepairTables(context.db, context.family)
+  const archive = archiveOption.startsWith('file:') ? fileArchive(archiveOption.slice('file:'.length)) : tableArchive(context.db)
+  const run: RunState = resumed ?? {
+    id: newRunId(),
+    options: {
+      batchSize: options.batchSize ?? 1000,
+      sleepMs: options.sleepMs ?? 0,
+      archive: archiveOption,
+      alter,
+      relations: context.relations.map((relation) => relation.name),
+      strategies,
+    },
+    steps,
+    batches: 0,
+    rounds: 1,
+    status: 'running',
+  }
+  if (resumed) await archive.truncateAfter(run.id, run.batches)
+  else await createRun(context.db, run)
+  const deadline = new Deadline(options.maxTimeMs)
+  let converged = false
+  for (;;) {
+    if (!(await runSteps(context, run, archive, deadline, options))) {
+      run.status = 'stopped'
+      await saveRunState(context.db, run)
+      check = await checkAgain(context, options)
+      return report(run, false)
+    }
+    check = await checkAgain(context, options)
+    const next = toProgress(planSteps(check, context.relations, strategies, alter)).filter((step) => step.status === 'pending')
+    converged = next.length === 0
+    if (converged || run.rounds >= MAX_ROUNDS) break
+    run.rounds++
+    run.steps.push(...next)
+    await saveRunState(context.db, run)
+  }
+  run.status = 'done'
+  await saveRunState(context.db, run)
+  return report(run, converged)
+}
