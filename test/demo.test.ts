@@ -19,6 +19,7 @@ const HEADINGS = [
   '2. legacy: users, cities and categories',
   '3. shop: a retailer',
   '4. shop, enforced',
+  '5. legacy, repaired',
   'Run it on your own database',
 ]
 
@@ -41,11 +42,13 @@ describe('refguard demo', () => {
     expect(stdout).toContain('5 users_categories rows belong to users 5, 7, 10 and 14')
     expect(stdout).toContain('4 of 12 users have city_id = 0')
     expect(stdout).toMatch(/\[sentinel\] relation "users_city_id_fkey": 4 rows of users have city_id = 0/)
-    expect(stdout).toMatch(/\[type-mismatch\] relation "users_categories_category_id_fkey": users_categories\.category_id\s+is smallint/)
+    expect(stdout).toMatch(/\[type-mismatch\] relation "users_categories_category_id_fkey":\s+users_categories\.category_id is smallint/)
     expect(stdout).toMatch(/\[missing-index\] relation "users_categories_category_id_fkey"/)
     expect(stdout).toContain('1 order still belongs to customer 4')
     expect(stdout).toContain('2 order lines point at order 6')
-    expect(stdout).toContain('refguard check --config refguard.config.ts --json')
+    expect(stdout).toContain('refguard check --json')
+    expect(stdout).toMatch(/Run r[\d-]+[0-9a-f]{4}: done\.\n\s+9 row\(s\) changed, 9 archived in refguard_archive/)
+    expect(stdout).toContain('users_categories_user_id_fkey has its 5 orphaned rows back')
     expect(stdout).toMatch(
       /ReferentialIntegrityError: insert or update on table "order_lines" violates relation\s+"order_lines_order_pk_fkey"/,
     )

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import { registerCheck } from './check.js'
 import { registerDemo } from './demo.js'
+import { registerInit } from './init.js'
 import { registerRepair, registerRestore } from './repair.js'
 import { EXIT } from './run-command.js'
 
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .version(version)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
+  registerInit(program)
   registerCheck(program)
   registerRepair(program)
   registerRestore(program)

@@ -1,5 +1,8 @@
 import type { Command } from 'commander'
 import { loadConfig } from '../config/load.js'
+import { type Database, openDatabase } from '../db/connect.js'
+import { UsageError } from '../errors.js'
+import { mysqlReplicaLag } from '../repair/throttle.js'
 import { DatabaseSet } from '../db/database-set.js'
 import { parseStrategies } from '../repair/plan.js'
 import { runRepair } from '../repair/repair.js'
@@ -19,6 +22,8 @@ interface RepairCommandOptions extends CommonOptions {
   maxTime?: number
   archive: string
   resume?: string
+  replica?: string
+  maxLag?: number
   progress: boolean
 }
 
@@ -39,6 +44,8 @@ export function registerRepair(program: Command): void {
     .option('--max-time <duration>', 'stop after this long (the run can be resumed)', durationOption('--max-time'))
     .option('--archive <where>', 'table (refguard_archive) or file:PATH (JSONL, fsynced per batch)', 'table')
     .option('--resume <run-id>', 'continue an interrupted run where its last committed batch ended')
+    .option('--replica <url>', 'MySQL/MariaDB replica to watch with --max-lag')
+    .option('--max-lag <seconds>', 'pause batches while the --replica is more than this many seconds behind', integerOption('--max-lag'))
     .option('--no-progress', 'no progress bar on the terminal')
     .addHelpText('after', '\nExit codes: 0 done (or nothing to do), 1 plan has work (dry run) or orphans remain, 2 error or stopped early.')
     .action(async (options: RepairCommandOptions) => {
@@ -46,8 +53,10 @@ export function registerRepair(program: Command): void {
         const config = await loadConfig(options.config)
         const databases = new DatabaseSet(config)
         const progress = progressBar(process.stderr)
+        const replica = await openReplica(options)
         try {
           const report = await runRepair(config, databases, {
+            ...(replica ? { replica: { readLag: mysqlReplicaLag(replica.db), maxLagSeconds: options.maxLag as number } } : {}),
             ...(options.relation ? { relations: options.relation } : {}),
             strategies: parseStrategies(options.strategy ?? [], config.relations),
             apply: Boolean(options.apply),
@@ -65,15 +74,31 @@ export function registerRepair(program: Command): void {
           return report.remainingOrphans > 0 && (report.applied || report.steps.length > 0) ? EXIT.findings : EXIT.clean
         } finally {
           progress.clear()
+          await replica?.close()
           await databases.close()
         }
       })
     })
 }
 
+/** The replica `--max-lag` watches; both options or neither. */
+async function openReplica(options: RepairCommandOptions): Promise<Database | undefined> {
+  if (options.replica === undefined && options.maxLag === undefined) return undefined
+  if (options.replica === undefined || options.maxLag === undefined) {
+    throw new UsageError('--max-lag and --replica go together', 'pass both: --replica mysql://user@replica:3306/db --max-lag 5')
+  }
+  const replica = await openDatabase('replica', options.replica)
+  if (replica.dialect.family !== 'mysql') {
+    await replica.close()
+    throw new UsageError('--max-lag watches MySQL/MariaDB replicas', 'on PostgreSQL, pace the repair with --sleep')
+  }
+  return replica
+}
+
 interface RestoreCommandOptions extends CommonOptions {
   apply?: boolean
   archive?: string
+  relation?: string[]
 }
 
 /** `refguard restore RUN_ID`: puts back what a repair run changed. */
@@ -83,6 +108,7 @@ export function registerRestore(program: Command): void {
     .argument('<run-id>', 'the run id that repair printed')
     .option('--apply', 'change data (default: print what would be restored)')
     .option('--archive <where>', 'read the rows from file:PATH instead of where the run archived them')
+    .option('-r, --relation <name>', 'restore only the rows of this relation (repeatable)', collect)
     .action(async (runId: string, options: RestoreCommandOptions) => {
       await runCommand(Boolean(options.json), async () => {
         const config = await loadConfig(options.config)

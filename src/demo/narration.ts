@@ -15,7 +15,7 @@ function seconds(ms: number): string {
 }
 
 /** A shell command, continued onto further lines with a trailing backslash when it is too long for one. */
-function shellCommand(words: string[], width = 100): string {
+export function shellCommand(words: string[], width = 100): string {
   const lines: string[] = []
   let line = INDENT
   for (const word of words) {
@@ -68,7 +68,7 @@ export function exampleSection(
     [`${INDENT}${pc.bold('Relations')}`, ...example.relations.map((relation) => `${INDENT}  ${relation}`)].join('\n'),
     [
       shellCommand(['$ refguard check', ...relationNames.map((name) => `--relation ${name}`)]),
-      indentLines(formatCheckText(report, sampleLimit), INDENT),
+      indentLines(formatCheckText(report, sampleLimit, 100 - INDENT.length), INDENT),
     ].join('\n'),
     [`${INDENT}${pc.bold('What this means')}`, ...example.explain(report).map((line) => wrap(line, `${INDENT}  `, `${INDENT}• `))].join(
       '\n',
@@ -88,13 +88,16 @@ export function closing(ms: number): string {
       `${INDENT}       databases: { main: 'postgres://app@localhost:5432/app' },`,
       `${INDENT}       relations: ['order_lines(order_pk) -> orders(order_pk) on delete cascade'],`,
       `${INDENT}     })`,
-      `${INDENT}2. refguard check --config refguard.config.ts          the report you saw above, for every relation`,
-      `${INDENT}   refguard check --config refguard.config.ts --json   one JSON object on stdout, for CI and scripts`,
-      `${INDENT}3. Exit codes: 0 clean, 1 orphans or other errors found, 2 usage, config or connection error.`,
+      `${INDENT}2. refguard check                               the report you saw above, for every relation`,
+      `${INDENT}   refguard check --json                        one JSON object on stdout, for CI and scripts`,
+      `${INDENT}   refguard check --format html --out r.html    one page with a relation diagram`,
+      `${INDENT}3. refguard repair                              the plan; add --apply to run it, archived`,
+      `${INDENT}   refguard restore RUN_ID --apply              puts back every row a run changed`,
+      `${INDENT}4. Exit codes: 0 clean, 1 orphans or other errors found, 2 usage, config or connection error.`,
     ].join('\n'),
     heading('Where refguard is heading'),
     wrap(
-      'The design goes further: repair (batched, archived, undoable cleanup), infer (relations found from names and data), ' +
+      'The design goes further: infer (relations found from names and data), ' +
         'queued and scheduled cascades (a transactional outbox with workers, soft delete with a sweeper) and migrate (between these ' +
         'relations and real FOREIGN KEY constraints). refguard --help lists the commands this version has.',
       INDENT,

@@ -7,6 +7,7 @@ import type { DemoExample } from './example.js'
 import { legacyExample } from './legacy.js'
 import { closing, exampleSection, introduction, loaded } from './narration.js'
 import { recipesExample } from './recipes.js'
+import { repairSection } from './repair.js'
 import { retailerExample } from './retailer.js'
 
 const EXAMPLES: readonly DemoExample[] = [recipesExample, legacyExample, retailerExample]
@@ -29,6 +30,8 @@ export async function runWalkthrough(write: (text: string) => void): Promise<voi
       write(exampleSection(index + 1, example, names, report, SAMPLE))
     }
     write(`${await enforcementSection(database.db, retailerExample.relations)}\n\n`)
+    const legacy = config.relations.filter((relation) => relation.child.schema === legacyExample.schema).map((relation) => relation.name)
+    write(await repairSection(config, databases, database.db, legacy))
   } finally {
     await database.close()
   }

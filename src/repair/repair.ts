@@ -15,6 +15,7 @@ import { runBatch } from './batch.js'
 import { planSteps, refuseImpossibleStrategy, type Strategy } from './plan.js'
 import { createRun, loadRun, newRunId, type RunState, type StepProgress, saveRunState } from './runs.js'
 import { ensureRepairTables } from './tables.js'
+import { type LagReader, waitForReplica } from './throttle.js'
 
 /** More rounds than this means the repair is not converging (a cycle re-creating orphans): stop and say so. */
 const MAX_ROUNDS = 10
@@ -34,6 +35,8 @@ export interface RepairOptions {
   archive?: string
   /** Continue this run instead of starting one. */
   resume?: string
+  /** MySQL/MariaDB: wait before each batch while this replica is more than `maxLagSeconds` behind. */
+  replica?: { readLag: LagReader; maxLagSeconds: number }
   sample?: number
   onProgress?: (progress: { relation: string; rows: number; fraction?: number }) => void
 }
@@ -123,6 +126,7 @@ async function runSteps(
       batchSize: run.options.batchSize,
     }
     for (;;) {
+      if (options.replica) await waitForReplica(options.replica.readLag, options.replica.maxLagSeconds, deadline)
       if (deadline.expired()) return false
       if (!(await runBatch(batchContext))) break
       options.onProgress?.({

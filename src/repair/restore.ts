@@ -80,20 +80,23 @@ async function revert(trx: Kysely<any>, table: TableInfo, rows: ArchivedRow[], f
 }
 
 /**
- * Puts a repair run's rows back exactly, newest change first, in one transaction: deleted rows are inserted
- * again, changed columns get their archived values. Refuses, changing nothing, when a row would conflict.
+ * Puts a repair run's rows back exactly (all of them, or those of `relations`), newest change first, in one
+ * transaction: deleted rows are inserted again, changed columns get their archived values. Refuses, changing
+ * nothing, when a row would conflict.
  */
 export async function runRestore(
   config: ResolvedConfig,
   databases: DatabaseSet,
   runId: string,
-  options: { apply?: boolean; archive?: string; database?: string } = {},
+  options: { apply?: boolean; archive?: string; database?: string; relations?: string[] } = {},
 ): Promise<RestoreReport> {
   const database = await databases.get(options.database ?? config.defaultDatabase)
   const family = database.dialect.family
   const run = await loadRun(database.db, runId)
   const archive = options.archive ?? run.options.archive
-  const rows = (await readArchive(archive.startsWith('file:') ? { file: archive.slice(5) } : { db: database.db, family }, runId)).reverse()
+  const archived = await readArchive(archive.startsWith('file:') ? { file: archive.slice(5) } : { db: database.db, family }, runId)
+  const only = options.relations && options.relations.length > 0 ? new Set(options.relations) : undefined
+  const rows = archived.filter((row) => !only || only.has(row.relation)).reverse()
   const schemas = [...new Set(rows.map((row) => row.tableSchema))]
   const schema = await database.introspect(schemas)
   const tables = new Map(
@@ -129,8 +132,11 @@ export async function runRestore(
       group.push(row)
     }
     await flush()
-    run.status = 'restored'
-    await saveRunState(trx, run)
+    // Restoring some relations leaves the run restorable for the others.
+    if (!only) {
+      run.status = 'restored'
+      await saveRunState(trx, run)
+    }
   })
   return report
 }

@@ -1,6 +1,7 @@
 import pc from 'picocolors'
 import type { RepairReport } from '../repair/repair.js'
 import type { RestoreReport } from '../repair/restore.js'
+import { ARCHIVE_TABLE } from '../repair/tables.js'
 import { formatTable } from './table.js'
 import { wrap } from './wrap.js'
 
@@ -9,15 +10,14 @@ const count = (n: number) => n.toLocaleString('en-US')
 
 function what(step: RepairReport['steps'][number]): string {
   if (step.kind === 'sentinel') return `${step.column} = ${JSON.stringify(step.value)} -> NULL`
-  return step.strategy
+  return `${step.strategy} orphans`
 }
 
 /** The repair plan (dry run) or run (with --apply): one line per step, in the order they run, then totals. */
-export function formatRepairText(report: RepairReport): string {
+export function formatRepairText(report: RepairReport, width = WIDTH): string {
   const rows = report.steps.map((step, i) => [
     String(i + 1),
     step.relation,
-    step.kind,
     what(step),
     count(step.planned),
     report.applied ? count(step.changed) : '',
@@ -39,8 +39,8 @@ export function formatRepairText(report: RepairReport): string {
       : 'Nothing to repair: no orphans and no sentinel values.',
   ]
   for (const [i, step] of report.steps.entries()) {
-    if (step.skip) lines.push(...wrap(`  ${i + 1}. skipped: ${step.skip}`, WIDTH, 6).map((line) => pc.yellow(line)))
-    else if (step.alter) lines.push(...wrap(`  ${i + 1}. first: ${step.alter}`, WIDTH, 6))
+    if (step.skip) lines.push(...wrap(`  ${i + 1}. skipped: ${step.skip}`, width, 6).map((line) => pc.yellow(line)))
+    else if (step.alter) lines.push(...wrap(`  ${i + 1}. first: ${step.alter}`, width, 6))
   }
   const samples = report.check.relations.filter((relation) => relation.samples.length > 0)
   if (samples.length > 0 && !report.applied) {
@@ -49,7 +49,7 @@ export function formatRepairText(report: RepairReport): string {
       lines.push(
         ...wrap(
           `  ${relation.name}: ${relation.samples.map((sample) => Object.values(sample).map(String).join('/')).join(', ')}`,
-          WIDTH,
+          width,
           4,
         ),
       )
@@ -57,18 +57,17 @@ export function formatRepairText(report: RepairReport): string {
   }
   lines.push('')
   if (!report.applied) {
-    lines.push(
-      'Dry run: nothing was changed. Planned counts include rows that earlier steps orphan; the repair repeats until a check is clean.',
-    )
-    lines.push('Take a backup, then run again with --apply (rows are archived first and can be put back with refguard restore).')
+    const dry =
+      'Dry run: nothing was changed. Planned counts include rows that earlier steps orphan; the repair repeats until a check is ' +
+      'clean. Take a backup, then run again with --apply (rows are archived first and can be put back with refguard restore).'
+    lines.push(...wrap(dry, width, 0))
   } else {
     const state = report.complete ? pc.green('done') : pc.red('stopped before the end: continue it with --resume')
-    lines.push(
-      `Run ${report.runId}: ${state}. ${count(report.changed)} row(s) changed, ${count(report.archived)} archived in ${report.archive}; ${report.rounds} round(s).`,
-    )
+    const totals = `${count(report.changed)} row(s) changed, ${count(report.archived)} archived in ${report.archive === 'table' ? ARCHIVE_TABLE : report.archive}; ${report.rounds} round(s).`
+    lines.push(`Run ${report.runId}: ${state}.`, ...wrap(totals, width, 0))
     lines.push(`Orphans left: ${count(report.remainingOrphans)}. Undo with: refguard restore ${report.runId} --apply`)
   }
-  return lines.flatMap((line) => (line.length > WIDTH && !line.includes('  ') ? wrap(line, WIDTH, 0) : [line])).join('\n')
+  return lines.join('\n')
 }
 
 /** What a restore did or would do. */

@@ -4,7 +4,7 @@ import type { CheckReport, RelationResult } from '../audit/report.js'
 import { formatTable } from './table.js'
 import { truncate, visibleLength, wrap } from './wrap.js'
 
-/** Reports fit a 100-column terminal. */
+/** Reports fit a 100-column terminal unless told otherwise. */
 const WIDTH = 100
 
 const count = (n: number) => n.toLocaleString('en-US')
@@ -21,13 +21,13 @@ function shareText(relation: RelationResult): string {
 }
 
 /** Widths of the name and child -> parent columns within what the numeric columns leave of 100: names first, they are what --relation takes. */
-function textWidths(names: string[], numericWidth: number): [number, number] {
-  const room = WIDTH - numericWidth
+function textWidths(names: string[], numericWidth: number, width: number): [number, number] {
+  const room = width - numericWidth
   const name = Math.min(Math.max(8, ...names.map((text) => text.length)), room - 20)
   return [name, Math.max(15, room - name)]
 }
 
-function relationTable(report: CheckReport): string {
+function relationTable(report: CheckReport, width: number): string {
   const numbers = report.relations.map((relation) => [
     count(relation.rowsChecked) + (relation.complete ? '' : '+'),
     relation.orphans > 0 ? pc.red(count(relation.orphans)) : pc.green('0'),
@@ -43,6 +43,7 @@ function relationTable(report: CheckReport): string {
   const [nameWidth, sideWidth] = textWidths(
     report.relations.map((relation) => relation.name),
     numericWidth,
+    width,
   )
   const rows = report.relations.map((relation, i) => [
     truncate(relation.name, nameWidth),
@@ -52,13 +53,13 @@ function relationTable(report: CheckReport): string {
   return formatTable(['relation', 'child -> parent', ...headers], rows, [false, false, true, true, true, true])
 }
 
-function formatFinding(finding: Finding): string[] {
+function formatFinding(finding: Finding, width: number): string[] {
   const label = finding.severity === 'error' ? pc.red('error  ') : pc.yellow('warning')
   const known = finding.baseline ? pc.dim(' (in baseline)') : ''
-  const head = wrap(`[${finding.kind}] ${finding.message}`, WIDTH - 10, 10)
+  const head = wrap(`[${finding.kind}] ${finding.message}`, width - 10, 10)
   const fix = finding.fix
     .split('\n')
-    .flatMap((line, i) => wrap(line, WIDTH - 15, 2).map((part, j) => `${i === 0 && j === 0 ? 'fix: ' : '     '}${part}`))
+    .flatMap((line, i) => wrap(line, width - 15, 2).map((part, j) => `${i === 0 && j === 0 ? 'fix: ' : '     '}${part}`))
   return [
     `  ${label} ${head[0]}${known}`,
     ...head.slice(1),
@@ -66,13 +67,13 @@ function formatFinding(finding: Finding): string[] {
   ]
 }
 
-function fixOrderLines(report: CheckReport): string[] {
+function fixOrderLines(report: CheckReport, width: number): string[] {
   const broken = report.relations.filter((relation) => relation.orphans > 0)
   if (broken.length === 0) return []
   const lines = ['', pc.bold('Fix order (parents first)')]
   broken.forEach((relation, i) => {
     const next = relation.downstream.map((effect) => `${count(effect.rows)} row(s) of ${effect.relation}`).join(', ')
-    lines.push(...wrap(`  ${i + 1}. ${relation.name}${next ? ` — deleting its orphans leaves ${next} orphaned` : ''}`, WIDTH, 6))
+    lines.push(...wrap(`  ${i + 1}. ${relation.name}${next ? ` — deleting its orphans leaves ${next} orphaned` : ''}`, width, 6))
   })
   return lines
 }
@@ -93,22 +94,22 @@ function summary(report: CheckReport): string {
 }
 
 /** The human-readable check report: relations, samples, findings with fixes, fix order; fits 100 columns; `sampleLimit` is the --sample used. */
-export function formatCheckText(report: CheckReport, sampleLimit: number): string {
-  const lines: string[] = [report.relations.length > 0 ? relationTable(report) : 'No relations to check.']
+export function formatCheckText(report: CheckReport, sampleLimit: number, width = WIDTH): string {
+  const lines: string[] = [report.relations.length > 0 ? relationTable(report, width) : 'No relations to check.']
   const partial = report.relations.filter((relation) => !relation.complete || relation.scan.note)
-  for (const relation of partial) lines.push(...wrap(`  ${relation.name}: ${relation.scan.note}`, WIDTH, 4).map((line) => pc.dim(line)))
+  for (const relation of partial) lines.push(...wrap(`  ${relation.name}: ${relation.scan.note}`, width, 4).map((line) => pc.dim(line)))
   const samples = report.relations.filter((relation) => relation.samples.length > 0)
   if (samples.length > 0) {
     lines.push('', pc.bold('Orphaned keys (samples)'))
     for (const relation of samples) {
       const more = relation.samples.length >= sampleLimit ? ', ...' : ''
-      lines.push(...wrap(`  ${relation.name}: ${relation.samples.map(formatSample).join(', ')}${more}`, WIDTH, 4))
+      lines.push(...wrap(`  ${relation.name}: ${relation.samples.map(formatSample).join(', ')}${more}`, width, 4))
     }
   }
   if (report.findings.length > 0) {
     lines.push('', pc.bold('Findings'))
-    for (const finding of report.findings) lines.push(...formatFinding(finding))
+    for (const finding of report.findings) lines.push(...formatFinding(finding, width))
   }
-  lines.push(...fixOrderLines(report), '', summary(report))
+  lines.push(...fixOrderLines(report, width), '', summary(report))
   return lines.join('\n')
 }
