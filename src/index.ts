@@ -28,3 +28,5 @@ export type {
   TableRef,
 } from './model/relation.js'
 export { validateRelation } from './model/validate.js'
+export type { Strategy } from './repair/plan.js'
+export type { RepairOptions, RepairReport } from './repair/repair.js'

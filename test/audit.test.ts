@@ -78,26 +78,29 @@ for (const dialect of DIALECTS) {
       }
     })
 
-    it('counts the same in chunks as in one statement: integer and composite keys', async () => {
-      const whole = await check(AUDIT_RELATIONS)
-      const chunked = await check(AUDIT_RELATIONS, { chunkRows: 2 })
+    it('counts the same in chunks as in one statement: reference ranges, integer and composite primary keys', async () => {
+      const relations = [...AUDIT_RELATIONS, 'constraint items_line order_items(line) -> regions(id)']
+      const whole = await check(relations)
+      const chunked = await check(relations, { chunkRows: 2 })
       const counts = (report: typeof whole) => report.relations.map((r) => [r.name, r.rowsChecked, r.orphans, r.samples])
       expect(counts(chunked)).toEqual(counts(whole))
       expect(chunked.findings.map((f) => [f.kind, f.relation, f.count])).toEqual(whole.findings.map((f) => [f.kind, f.relation, f.count]))
       const scans = Object.fromEntries(chunked.relations.map((r) => [r.name, r.scan]))
-      expect(scans.customers_region_id_fkey).toMatchObject({ mode: 'chunked', chunks: 3 })
-      expect(scans.order_items_order_id_fkey).toMatchObject({ mode: 'chunked', chunks: 3 })
+      // region_id is indexed: ranges of it (0..99 in steps of 34) and the NULL keys; orders.customer_id is not: id ranges.
+      expect(scans.customers_region_id_fkey).toMatchObject({ mode: 'chunked', chunks: 4, walked: ['region_id'] })
+      expect(scans.orders_customer_id_fkey).toMatchObject({ mode: 'chunked', chunks: 3, walked: ['id'] })
+      expect(scans.items_line).toMatchObject({ mode: 'chunked', chunks: 3, walked: ['order_id', 'line'] })
       const known = whole.relations.filter((r) => r.rowsChecked > 0)
       expect(known.map((r) => [r.name, r.scan.mode, r.scan.chunks])).toEqual(known.map((r) => [r.name, 'whole', 1]))
     })
 
     it('reports progress per chunk', async () => {
       const seen: Array<[string, number]> = []
-      await check(['order_items(order_id) -> orders(id)'], { chunkRows: 2, onProgress: (p) => seen.push([p.relation, p.rows]) })
+      await check(['orders(customer_id) -> customers(id)'], { chunkRows: 2, onProgress: (p) => seen.push([p.relation, p.rows]) })
       expect(seen).toEqual([
-        ['order_items_order_id_fkey', 2],
-        ['order_items_order_id_fkey', 4],
-        ['order_items_order_id_fkey', 5],
+        ['orders_customer_id_fkey', 2],
+        ['orders_customer_id_fkey', 4],
+        ['orders_customer_id_fkey', 5],
       ])
     })
 

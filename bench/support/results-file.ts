@@ -5,7 +5,7 @@ export const RESULTS_FILE = new URL('../RESULTS.md', import.meta.url)
 
 const INTRO = `# Benchmark results
 
-Run every benchmark with \`npm run bench\`, or some of them by name: \`npx tsx bench/run.ts check\`.
+Run every benchmark with \`npm run bench\`, or some of them by name: \`npx tsx bench/run.ts audit\`.
 Each run rewrites only its own section below, so sections may come from different days.
 Numbers are from the machine named in each section; compare ratios (measured in the same run,
 cases interleaved) rather than absolute times across machines.

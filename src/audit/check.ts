@@ -32,7 +32,7 @@ export interface CheckOptions {
   relations?: string[]
   /** How many orphaned keys to show per relation (default 5). */
   sample?: number
-  /** Rows per chunk for large child tables; default max(1,000,000, 4 × the parent's rows). */
+  /** Rows per chunk for large child tables; default 1,000,000 (primary-key chunks: at least 4 × the parent's rows). */
   chunkRows?: number
   /** A time limit for each chunk's statement (ms). */
   chunkTimeoutMs?: number

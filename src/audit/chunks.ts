@@ -8,6 +8,8 @@ const CHILD = 'c'
 /** One slice of a child table: a condition on alias `c`, and how far through the table it ends. */
 export interface Chunk {
   range: RawBuilder<unknown>
+  /** For a range of child keys, the same range over the parent key (alias `p`). */
+  parentRange?: RawBuilder<unknown>
   /** The share of the table read once this chunk is done (0..1), when it can be known. */
   progress?: number
   /** Where the chunk starts, as a person reads it: `id > 1000000`. */
@@ -76,6 +78,8 @@ async function* integerChunks(db: Kysely<any>, table: TableInfo, column: string,
 
 /** A table to read in chunks: the key to walk, the planner's row estimate and the rows per chunk. */
 export interface ChunkPlan {
+  /** Walk ranges of this integer child key column (indexed), joined to this parent column, instead of `columns`. */
+  reference?: { child: string; parent: string }
   db: Kysely<any>
   table: TableInfo
   columns: string[]
@@ -108,8 +112,39 @@ async function* keysetChunks({ db, table, columns, rows, chunkRows, family }: Ch
   }
 }
 
-/** The chunks a table is read in, walking `plan.columns` (its primary key or a unique NOT NULL key). */
+/**
+ * Ranges of an indexed integer reference column, the same range on the parent key, then the NULL keys: both
+ * sides become index range scans the planner merges, so no chunk re-reads the whole parent table.
+ */
+async function* referenceChunks({ db, table, rows, chunkRows, reference }: ChunkPlan): AsyncGenerator<Chunk> {
+  const { child, parent } = reference as { child: string; parent: string }
+  const key = columnSql(CHILD, child)
+  const bounds = await sql<{ lo: unknown; hi: unknown }>`select min(${key}) as lo, max(${key}) as hi
+    from ${tableSql({ schema: table.schema, table: table.name })} as ${sql.id(CHILD)}`.execute(db)
+  const { lo, hi } = bounds.rows[0] ?? {}
+  if (lo !== null && lo !== undefined && hi !== null && hi !== undefined) {
+    const low = BigInt(String(lo))
+    const high = BigInt(String(hi))
+    const span = high - low + 1n
+    const step = BigInt(Math.max(1, Math.ceil((chunkRows * Number(span)) / Math.max(rows ?? chunkRows, 1))))
+    const parentKey = columnSql('p', parent)
+    for (let start = low; start <= high; start += step) {
+      const end = start + step > high ? high + 1n : start + step
+      const [from, to] = [sql.raw(start.toString()), sql.raw(end.toString())]
+      yield {
+        range: sql`${key} >= ${from} and ${key} < ${to}`,
+        parentRange: sql`${parentKey} >= ${from} and ${parentKey} < ${to}`,
+        progress: Math.min(0.99, Number(end - low) / Number(span)),
+        start: `${child} >= ${start}`,
+      }
+    }
+  }
+  yield { range: sql`${key} is null`, progress: 1, start: `${child} is null` }
+}
+
+/** The chunks a table is read in: reference key ranges (see `referenceChunks`), else its primary or unique NOT NULL key. */
 export function chunksOf(plan: ChunkPlan): AsyncGenerator<Chunk> {
+  if (plan.reference) return referenceChunks(plan)
   const single = plan.columns.length === 1 ? findColumn(plan.table, plan.columns[0] as string) : undefined
   if (single && keyTypeOf(single).kind === 'integer' && plan.rows !== undefined && plan.rows > 0) {
     return integerChunks(plan.db, plan.table, single.name, plan.rows, plan.chunkRows)

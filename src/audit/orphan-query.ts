@@ -36,9 +36,10 @@ function keyMatchesSql(relation: Relation): RawBuilder<unknown> {
   )
 }
 
-/** `NOT EXISTS (select 1 from parent p where p.k = c.k ...)`: the anti-join. */
-function noParentSql(relation: Relation): RawBuilder<unknown> {
-  return sql`not exists (select 1 from ${tableSql(relation.parent)} as ${sql.id(PARENT)} where ${keyMatchesSql(relation)})`
+/** `NOT EXISTS (select 1 from parent p where p.k = c.k ...)`: the anti-join, optionally told the parent key range too. */
+function noParentSql(relation: Relation, parentRange?: RawBuilder<unknown>): RawBuilder<unknown> {
+  const match = parentRange ? sql`${keyMatchesSql(relation)} and ${parentRange}` : keyMatchesSql(relation)
+  return sql`not exists (select 1 from ${tableSql(relation.parent)} as ${sql.id(PARENT)} where ${match})`
 }
 
 /** The condition that makes a child row (aliased `c`) an orphan of the relation. */
@@ -56,10 +57,17 @@ export type InPassSamples = 'postgres' | 'mariadb' | 'none'
 
 /** What one counting statement computes besides the row and orphan counts. */
 export interface CountOptions {
-  /** A PK or unique parent key lets one LEFT JOIN count everything; otherwise a count plus an anti-join. */
+  /** Which engine family runs the statement: it decides the statement's shape (see `orphanCountSql`). */
+  family: 'postgres' | 'mysql'
+  /** A PK or unique parent key lets MySQL/MariaDB count everything in one LEFT JOIN; otherwise a count plus an anti-join. */
   parentUnique: boolean
   /** Restricts the pass to one chunk of the child table (a condition on alias `c`). */
   range?: RawBuilder<unknown>
+  /**
+   * The same chunk as a range of parent keys (alias `p`), when the chunk is a range of child keys: implied by the
+   * join, but spelled out the planner merges two index range scans instead of hashing the whole parent table.
+   */
+  parentRange?: RawBuilder<unknown>
   /** Values of a single-column key to count separately among the orphans (sentinels such as 0 or ''). */
   sentinels: Array<string | number>
   /** Up to this many distinct orphaned keys, smallest first, gathered in the same pass. */
@@ -81,50 +89,67 @@ function keyArraySql(relation: Relation, family: InPassSamples): RawBuilder<unkn
   return family === 'postgres' ? sql`jsonb_build_array(${columns})` : sql`json_array(${columns})`
 }
 
-/** Aggregates over the rows of the pass, given the condition that marks a row as an orphan. */
-function orphanAggregatesSql(relation: Relation, options: CountOptions, orphan: RawBuilder<unknown>): RawBuilder<unknown>[] {
+/**
+ * Aggregates over the rows of the pass. `orphan` marks the rows that are orphans; without it every row of the
+ * pass is one (the anti-join passes only orphans on).
+ */
+function orphanAggregatesSql(relation: Relation, options: CountOptions, orphan?: RawBuilder<unknown>): RawBuilder<unknown>[] {
   const key = columnSql(CHILD, relation.child.columns[0] as string)
-  const parts = options.sentinels.map(
-    (value, i) => sql`coalesce(sum(case when ${orphan} and ${key} = ${value} then 1 else 0 end), 0) as ${sql.id(`sentinel_${i}`)}`,
-  )
+  const parts = options.sentinels.map((value, i) => {
+    const when = orphan ? sql`${orphan} and ${key} = ${value}` : sql`${key} = ${value}`
+    return sql`count(case when ${when} then 1 end) as ${sql.id(`sentinel_${i}`)}`
+  })
   if (options.sample > 0 && options.samples !== 'none') {
     const keys = keyArraySql(relation, options.samples)
     const ordered = sql.join(relation.child.columns.map((column) => columnSql(CHILD, column)))
     const limit = sql.lit(options.sample)
-    parts.push(
-      options.samples === 'postgres'
-        ? sql`to_jsonb((array_agg(distinct ${keys} order by ${keys}) filter (where ${orphan}))[1:${limit}]) as samples`
-        : sql`group_concat(distinct case when ${orphan} then ${keys} end order by ${ordered} separator '\n' limit ${limit}) as samples`,
-    )
+    if (options.samples === 'postgres') {
+      const filter = orphan ? sql` filter (where ${orphan})` : sql``
+      parts.push(sql`to_jsonb((array_agg(distinct ${keys} order by ${keys})${filter})[1:${limit}]) as samples`)
+    } else {
+      const value = orphan ? sql`case when ${orphan} then ${keys} end` : keys
+      parts.push(sql`group_concat(distinct ${value} order by ${ordered} separator '\n' limit ${limit}) as samples`)
+    }
   }
   return parts
 }
 
+function extraColumnsSql(parts: RawBuilder<unknown>[]): RawBuilder<unknown> {
+  return sql.join(
+    parts.map((part) => sql`, ${part}`),
+    sql``,
+  )
+}
+
 /**
  * One statement, one pass over the child table (or one chunk of it): how many rows the relation covers,
- * how many are orphans, how many orphans hold each sentinel value, and the smallest orphaned keys. With a
- * unique parent key a LEFT JOIN does it all at once (a child matches at most one parent); otherwise the
- * count and the NOT EXISTS anti-join are two subqueries.
+ * how many are orphans, how many orphans hold each sentinel value, and the smallest orphaned keys.
+ *
+ * On MySQL/MariaDB, with a unique parent key, one LEFT JOIN does it all (a child matches at most one parent,
+ * one index lookup per row): the orphans are the rows whose key needs a parent minus the rows that found one,
+ * and the per-orphan aggregates test the joined parent column first, which is false for almost every row.
+ * Otherwise — and always on PostgreSQL — the orphans come from the NOT EXISTS anti-join, the plan a
+ * hand-written count gets (parallel where the server allows), so the aggregates see only orphans, and a
+ * second, plain count reads the rows. A PostgreSQL LEFT JOIN would feed every row to the aggregates, and its
+ * in-pass samples (`array_agg(distinct ...)`) cannot be aggregated in parallel, which kept the whole pass on
+ * one core while a hand-written count used three.
  */
 export function orphanCountSql(relation: Relation, options: CountOptions): RawBuilder<CountRow> {
   const where = options.range ? sql`${childFilterSql(relation)} and ${options.range}` : childFilterSql(relation)
-  if (!options.parentUnique) {
-    const extra = orphanAggregatesSql(relation, options, sql`1 = 1`)
+  if (options.family === 'postgres' || !options.parentUnique) {
     return sql`select
       (select count(*) from ${childFromSql(relation)} where ${where}) as rows_checked, o.*
-      from (select count(*) as orphans${sql.join(
-        extra.map((part) => sql`, ${part}`),
-        sql``,
-      )} from ${childFromSql(relation)} where ${where} and ${keyNeedsParentSql(relation)} and ${noParentSql(relation)}) as o`
+      from (select count(*) as orphans${extraColumnsSql(orphanAggregatesSql(relation, options))}
+        from ${childFromSql(relation)} where ${where} and ${keyNeedsParentSql(relation)} and ${noParentSql(relation, options.parentRange)}) as o`
   }
-  const orphan = sql`${keyNeedsParentSql(relation)} and ${columnSql(PARENT, relation.parent.columns[0] as string)} is null`
-  const extra = orphanAggregatesSql(relation, options, orphan)
+  const matched = columnSql(PARENT, relation.parent.columns[0] as string)
+  const orphan = sql`${matched} is null and ${keyNeedsParentSql(relation)}`
   return sql`select count(*) as rows_checked,
-      coalesce(sum(case when ${orphan} then 1 else 0 end), 0) as orphans${sql.join(
-        extra.map((part) => sql`, ${part}`),
-        sql``,
+      count(case when ${keyNeedsParentSql(relation)} then 1 end) - count(${matched}) as orphans${extraColumnsSql(
+        orphanAggregatesSql(relation, options, orphan),
       )}
-    from ${childFromSql(relation)} left join ${tableSql(relation.parent)} as ${sql.id(PARENT)} on ${keyMatchesSql(relation)}
+    from ${childFromSql(relation)} left join ${tableSql(relation.parent)} as ${sql.id(PARENT)}
+      on ${options.parentRange ? sql`${keyMatchesSql(relation)} and ${options.parentRange}` : keyMatchesSql(relation)}
     where ${where}`
 }
 

@@ -5,6 +5,8 @@ export interface ScanInfo {
   /** `whole`: one statement; `chunked`: keyset chunks over the child's primary key; `skipped`: not counted. */
   mode: 'whole' | 'chunked' | 'skipped'
   chunks: number
+  /** The columns chunks were ranges of: an indexed reference column, else the primary key. */
+  walked?: string[]
   /** Why the scan was not chunked, was skipped or stopped early. */
   note?: string
 }

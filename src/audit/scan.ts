@@ -1,8 +1,9 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely'
 import { tableSql } from '../db/identifiers.js'
-import type { TableInfo } from '../db/schema-info.js'
+import { findColumn, hasLeadingIndex, type TableInfo } from '../db/schema-info.js'
 import type { Relation } from '../model/relation.js'
-import { chunkKeyOf, chunksOf } from './chunks.js'
+import { type Chunk, chunkKeyOf, chunksOf } from './chunks.js'
+import { keyTypeOf } from './column-types.js'
 import type { Deadline } from './deadline.js'
 import type { AuditEngine } from './engine.js'
 import { type CountRow, orphanCountSql, orphanSampleSql } from './orphan-query.js'
@@ -26,7 +27,7 @@ export interface ScanProgress {
 
 /** How to scan: chunking, time limits, what to gather besides counts. */
 export interface ScanOptions {
-  /** Rows per chunk; undefined picks max(1,000,000, 4 × parent rows). */
+  /** Rows per chunk; undefined picks 1,000,000 (primary-key chunks: at least 4 × parent rows). */
   chunkRows?: number
   /** A time limit for each chunk's statement, in ms. */
   chunkTimeoutMs?: number
@@ -110,7 +111,22 @@ async function timed<T>(db: Kysely<any>, engine: AuditEngine, limitMs: number | 
 }
 
 /**
- * Counts one relation's rows and orphans: in one statement, or in keyset chunks over the child's primary key
+ * The integer reference column a scan can walk in key ranges (single-column key, integer on both sides, an
+ * index leading with it), or undefined.
+ */
+function walkableReference(relation: Relation, child: TableInfo, parent: TableInfo): { child: string; parent: string } | undefined {
+  const [childName] = relation.child.columns
+  const [parentName] = relation.parent.columns
+  if (relation.child.columns.length !== 1 || child.kind === 'view' || !childName || !parentName) return undefined
+  const childColumn = findColumn(child, childName)
+  const parentColumn = findColumn(parent, parentName)
+  if (!childColumn || !parentColumn || keyTypeOf(childColumn).kind !== 'integer' || keyTypeOf(parentColumn).kind !== 'integer')
+    return undefined
+  return hasLeadingIndex(child, [childName]) ? { child: childName, parent: parentName } : undefined
+}
+
+/**
+ * Counts one relation's rows and orphans: in one statement, or in chunks: ranges of an indexed integer reference column, else keyset ranges over the child's primary key
  * when the child is larger than a chunk. Every statement runs on its own (no transaction is held open), so
  * writers are never blocked, and a read-only user or a replica will do.
  */
@@ -131,8 +147,9 @@ export async function scanRelation(
     complete: true,
     scan: { mode: 'whole', chunks: 0 },
   }
-  const count = async (range: RawBuilder<unknown> | undefined, limitMs: number | undefined) => {
-    const query = orphanCountSql(relation, { ...options, ...(range ? { range } : {}), samples: engine.samples })
+  const count = async (chunk: Pick<Chunk, 'range' | 'parentRange'> | undefined, limitMs: number | undefined) => {
+    const range = chunk?.range
+    const query = orphanCountSql(relation, { ...options, ...chunk, samples: engine.samples, family })
     const row = (await timed(db, engine, limitMs, query))[0] as CountRow
     const orphans = Number(row.orphans)
     result.rowsChecked += Number(row.rows_checked)
@@ -147,27 +164,40 @@ export async function scanRelation(
     result.samples = mergeSamples(result.samples, samples, columns, options.sample)
   }
 
+  const reference = walkableReference(relation, tables.child, tables.parent)
   const key = chunkKeyOf(tables.child)
-  const childRows = 'columns' in key ? await estimateRows(db, family, tables.child) : undefined
-  const parentRows = (await estimateRows(db, family, tables.parent)) ?? 0
+  const walkable = reference !== undefined || 'columns' in key
+  const childRows = walkable ? await estimateRows(db, family, tables.child) : undefined
+  // Primary-key chunks each hash the whole parent: they must be large next to it. Reference ranges need not.
+  const parentRows = reference ? 0 : ((await estimateRows(db, family, tables.parent)) ?? 0)
   const chunkRows = options.chunkRows ?? Math.max(MIN_CHUNK_ROWS, PARENT_ROWS_PER_CHUNK * parentRows)
   // An estimate of 0 usually means "never measured" (InnoDB, PostgreSQL before ANALYZE): chunking finds out.
-  const chunked = 'columns' in key && (!childRows || childRows > chunkRows)
+  const chunked = walkable && (!childRows || childRows > chunkRows)
   try {
     if (!chunked) {
-      if ('reason' in key) result.scan.note = key.reason
+      if (!walkable && 'reason' in key) result.scan.note = key.reason
       result.scan.chunks = 1
       await count(undefined, options.deadline.statementLimit())
       return result
     }
     result.scan.mode = 'chunked'
-    for await (const chunk of chunksOf({ db, table: tables.child, columns: key.columns, rows: childRows, chunkRows, family })) {
+    result.scan.walked = reference ? [reference.child] : 'columns' in key ? key.columns : []
+    const columns = 'columns' in key ? key.columns : []
+    for await (const chunk of chunksOf({
+      db,
+      table: tables.child,
+      columns,
+      rows: childRows,
+      chunkRows,
+      family,
+      ...(reference ? { reference } : {}),
+    })) {
       if (options.deadline.expired()) {
         result.scan.note = `stopped by --max-time before ${chunk.start}`
         throw new OutOfTime()
       }
       try {
-        await count(chunk.range, options.deadline.statementLimit(options.chunkTimeoutMs))
+        await count(chunk, options.deadline.statementLimit(options.chunkTimeoutMs))
       } catch (error) {
         if (error instanceof OutOfTime && !result.scan.note) {
           result.scan.note = options.deadline.expired()

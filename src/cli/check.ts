@@ -64,7 +64,7 @@ export function registerCheck(program: Command): void {
     )
     .option(
       '--chunk-rows <n>',
-      'rows per chunk for large child tables (default: max(1,000,000, 4 x parent rows))',
+      'rows per chunk for large child tables (default 1,000,000; primary-key chunks at least 4 x parent rows)',
       integerOption('--chunk-rows'),
     )
     .option('--chunk-timeout <duration>', 'time limit for each chunk statement (e.g. 60s)', durationOption('--chunk-timeout'))

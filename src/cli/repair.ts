@@ -117,6 +117,7 @@ export function registerRestore(program: Command): void {
           const report = await runRestore(config, databases, runId, {
             apply: Boolean(options.apply),
             ...(options.archive ? { archive: options.archive } : {}),
+            ...(options.relation ? { relations: options.relation } : {}),
           })
           process.stdout.write(`${options.json ? JSON.stringify(report, null, 2) : formatRestoreText(report)}\n`)
           return EXIT.clean

@@ -32,10 +32,11 @@ export async function introspectMysql(db: Kysely<any>, extraSchemas: string[] = 
     default: string | null
     charset: string | null
     collation: string | null
+    extra: string | null
   }>`
     select table_schema as \`schema\`, table_name as \`table\`, column_name as name, column_type as type,
            data_type as base_type, is_nullable as nullable, column_default as \`default\`,
-           character_set_name as charset, collation_name as collation
+           character_set_name as charset, collation_name as collation, extra
     from information_schema.columns where table_schema in (${inSchemas})
     order by table_schema, table_name, ordinal_position`.execute(db)
   const indexRows = await sql<{ schema: string; table: string; name: string; non_unique: number | string; column: string | null }>`
@@ -84,6 +85,7 @@ export async function introspectMysql(db: Kysely<any>, extraSchemas: string[] = 
       default: columnDefault(row.default),
       ...(row.charset ? { charset: row.charset } : {}),
       ...(row.collation ? { collation: row.collation } : {}),
+      ...(/on update/i.test(row.extra ?? '') ? { autoUpdated: true } : {}),
     })
   }
   for (const row of indexRows.rows) {

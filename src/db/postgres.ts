@@ -11,6 +11,8 @@ export const postgresDialect: Dialect = {
     const pool = new pg.Pool({ connectionString: location.url, connectionTimeoutMillis: 10_000, max: 10 })
     // An idle client losing its server must not crash the process; the next query reports it.
     pool.on('error', () => {})
+    // Nor one checked out between statements (a batch's transaction): its next query fails with the error instead.
+    pool.on('connect', (client) => client.on('error', () => {}))
     return new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
   },
   introspect: (db) => introspectPostgres(db),

@@ -12,6 +12,8 @@ export interface ColumnInfo {
   default: string | null
   charset?: string
   collation?: string
+  /** MySQL `ON UPDATE CURRENT_TIMESTAMP`: the database changes it in every update that does not set it. */
+  autoUpdated?: boolean
 }
 
 /** An index (or PK/unique constraint) with its key columns in order; `null` marks an expression. */

@@ -13,6 +13,7 @@ import { RelationGraph } from '../model/graph.js'
 import type { Relation, TableRef } from '../model/relation.js'
 import { schemasByDatabase, withSchemas } from '../model/resolve-schemas.js'
 import { validateRelation } from '../model/validate.js'
+import { type RepairOptions, type RepairReport, runRepair } from '../repair/repair.js'
 import { BoundDriver } from './bound-driver.js'
 import type { EnforcementContext, SoftDeleteColumn } from './context.js'
 import { crosscheckRemovedKeys } from './crosscheck.js'
@@ -42,6 +43,8 @@ export interface Guard {
   readonly relations: readonly Relation[]
   /** The same report as `refguard check --json`. */
   check(options?: CheckOptions): Promise<CheckReport>
+  /** The same report as `refguard repair --json`: a dry run unless `apply`. */
+  repair(options?: RepairOptions): Promise<RepairReport>
   /** Closes what the guard opened (a Kysely you passed in stays open). */
   close(): Promise<void>
 }
@@ -194,6 +197,7 @@ function buildGuard(
     unguarded: inner,
     relations,
     check: (options) => runCheck(config, databases, options),
+    repair: (options) => runRepair(config, databases, options),
     close: async () => {
       await db.destroy()
       await databases.close()

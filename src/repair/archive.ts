@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, readFileSync, writeSync, writeFileSync } from 'node:fs'
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
 import { type Kysely, type RawBuilder, sql } from 'kysely'
 import { tableSql } from '../db/identifiers.js'
 import type { TableInfo } from '../db/schema-info.js'
@@ -62,6 +62,15 @@ export function tableArchive(db: Kysely<any>): ArchiveSink {
   }
 }
 
+/**
+ * The lines of an archive file that end in a newline. A crash part way through a batch's write can leave part
+ * of a line at the end (the kernel stops a large write between pages on SIGKILL); that batch never committed,
+ * since its lines are complete before it commits.
+ */
+function wholeLines(path: string): string[] {
+  return readFileSync(path, 'utf8').split('\n').slice(0, -1)
+}
+
 /** Archives into a JSONL file, one line per row, fsynced before the batch commits; fails before any change if it cannot write. */
 export function fileArchive(path: string): ArchiveSink {
   let fd: number
@@ -73,6 +82,12 @@ export function fileArchive(path: string): ArchiveSink {
       'pass a writable path to --archive file:PATH',
     )
   }
+  let currentRun = ''
+  const failed = (error: unknown) =>
+    new UsageError(
+      `cannot write archive file ${path}: ${(error as Error).message}; the batch was rolled back (earlier batches stay archived)`,
+      `make room (or pass another --archive file:PATH), then continue with refguard repair --resume ${currentRun}`,
+    )
   return {
     description: path,
     async write(trx, batch, source, family) {
@@ -92,17 +107,30 @@ export function fileArchive(path: string): ArchiveSink {
           row: String(row.row),
         }),
       )
-      if (lines.length > 0) writeSync(fd, `${lines.join('\n')}\n`)
+      currentRun = batch.runId
+      if (lines.length === 0) return 0
+      const size = fstatSync(fd).size
+      const text = Buffer.from(`${lines.join('\n')}\n`)
+      try {
+        // A short write (the disk filled up part way) is retried, so that it throws: all of the batch's rows, or an error.
+        for (let written = 0; written < text.length;) written += writeSync(fd, text, written)
+      } catch (error) {
+        // No half-written line may stay behind: the file must still parse for restore and resume.
+        if (fstatSync(fd).isFile()) ftruncateSync(fd, size)
+        throw failed(error)
+      }
       return lines.length
     },
     flush() {
-      fsyncSync(fd)
+      try {
+        fsyncSync(fd)
+      } catch (error) {
+        throw failed(error)
+      }
     },
     async truncateAfter(runId, lastCommitted) {
       closeSync(fd)
-      const kept = readFileSync(path, 'utf8')
-        .split('\n')
-        .filter((line) => line !== '' && !(JSON.parse(line).run === runId && JSON.parse(line).batch > lastCommitted))
+      const kept = wholeLines(path).filter((line) => !(JSON.parse(line).run === runId && JSON.parse(line).batch > lastCommitted))
       writeFileSync(path, kept.length > 0 ? `${kept.join('\n')}\n` : '')
       fd = openSync(path, 'a')
     },
@@ -115,9 +143,7 @@ export async function readArchive(
   runId: string,
 ): Promise<ArchivedRow[]> {
   if ('file' in source) {
-    return readFileSync(source.file, 'utf8')
-      .split('\n')
-      .filter((line) => line !== '')
+    return wholeLines(source.file)
       .map((line) => JSON.parse(line))
       .filter((entry) => entry.run === runId)
   }

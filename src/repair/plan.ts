@@ -1,6 +1,7 @@
 import type { CheckReport } from '../audit/report.js'
 import { findColumn, type TableInfo } from '../db/schema-info.js'
 import { UsageError } from '../errors.js'
+import { RelationGraph } from '../model/graph.js'
 import type { Relation } from '../model/relation.js'
 import { didYouMean } from '../util/suggest.js'
 
@@ -34,16 +35,24 @@ export function defaultStrategy(relation: Relation): Strategy {
 
 /** Parses `--strategy NAME=delete|set-null|set-default|ignore` values, naming unknown relations and strategies. */
 export function parseStrategies(values: string[], relations: Relation[]): Record<string, Strategy> {
+  const pairs = values.map((value) => {
+    const at = value.indexOf('=')
+    return at < 0 ? [value, ''] : [value.slice(0, at), value.slice(at + 1)]
+  })
+  return validateStrategies(Object.fromEntries(pairs), relations)
+}
+
+/** Checks strategies given per relation name (the library's `strategies`), naming unknown relations and strategies. */
+export function validateStrategies(given: Record<string, string>, relations: Relation[]): Record<string, Strategy> {
   const names = relations.map((relation) => relation.name)
   const strategies: Record<string, Strategy> = {}
-  for (const value of values) {
-    const [name, strategy] = value.split('=') as [string, string | undefined]
+  for (const [name, strategy] of Object.entries(given)) {
     if (!names.includes(name)) {
       throw new UsageError(`--strategy: unknown relation "${name}"${didYouMean(name, names)}`, `use one of: ${names.join(', ')}`)
     }
     if (strategy !== 'delete' && strategy !== 'set-null' && strategy !== 'set-default' && strategy !== 'ignore') {
       throw new UsageError(
-        `--strategy ${value}: the strategy must be delete, set-null, set-default or ignore`,
+        `--strategy ${name}=${strategy}: the strategy must be delete, set-null, set-default or ignore`,
         `write --strategy ${name}=delete`,
       )
     }
@@ -75,6 +84,26 @@ export function refuseImpossibleStrategy(relation: Relation, strategy: Strategy,
       `add a primary key to ${child.name}, or pass --strategy ${relation.name}=ignore`,
     )
   }
+}
+
+/**
+ * The relations a run may change, with their strategies: those with a pending orphan step (`pending`) and,
+ * below every table whose rows a delete removes, the relations whose orphans only a later round would find.
+ */
+export function relationsInReach(
+  pending: string[],
+  relations: Relation[],
+  strategies: Record<string, Strategy>,
+): Array<[Relation, Strategy]> {
+  const graph = new RelationGraph(relations)
+  const strategyOf = (relation: Relation) => strategies[relation.name] ?? defaultStrategy(relation)
+  const reached = relations.filter((relation) => pending.includes(relation.name))
+  // The loop also visits the relations it appends: deletes cascade down any number of levels.
+  for (const relation of reached) {
+    if (strategyOf(relation) !== 'delete') continue
+    for (const below of graph.childrenOf(relation.child)) if (!reached.includes(below)) reached.push(below)
+  }
+  return reached.map((relation) => [relation, strategyOf(relation)])
 }
 
 /**

@@ -12,7 +12,7 @@ import { withSchemas } from '../model/resolve-schemas.js'
 import { selectRelations } from '../model/select.js'
 import { type ArchiveSink, fileArchive, tableArchive } from './archive.js'
 import { runBatch } from './batch.js'
-import { planSteps, refuseImpossibleStrategy, type Strategy } from './plan.js'
+import { planSteps, refuseImpossibleStrategy, relationsInReach, type Strategy, validateStrategies } from './plan.js'
 import { createRun, loadRun, newRunId, type RunState, type StepProgress, saveRunState } from './runs.js'
 import { ensureRepairTables } from './tables.js'
 import { type LagReader, waitForReplica } from './throttle.js'
@@ -157,14 +157,16 @@ export async function runRepair(config: ResolvedConfig, databases: DatabaseSet, 
   const resumed = options.resume ? await loadRun((await repairContext(config, databases)).db, options.resume) : undefined
   const names = resumed ? resumed.options.relations : options.relations
   const context = await repairContext(config, databases, names && names.length > 0 ? names : undefined)
-  const strategies = (resumed?.options.strategies ?? options.strategies ?? {}) as Record<string, Strategy>
+  const strategies = resumed
+    ? (resumed.options.strategies as Record<string, Strategy>)
+    : validateStrategies(options.strategies ?? {}, config.relations)
   let check = await checkAgain(context, options)
   const alter = resumed?.options.alter ?? Boolean(options.alter)
   const steps = resumed ? resumed.steps : toProgress(planSteps(check, context.relations, strategies, alter))
-  for (const step of steps.filter((candidate) => candidate.status === 'pending' && candidate.kind === 'orphans')) {
-    const relation = context.relations.find((candidate) => candidate.name === step.relation) as Relation
+  const pending = steps.filter((step) => step.status === 'pending' && step.kind === 'orphans').map((step) => step.relation)
+  for (const [relation, strategy] of relationsInReach(pending, context.relations, strategies)) {
     const child = findTable(context.schema, relation.child)
-    if (child) refuseImpossibleStrategy(relation, step.strategy, child)
+    if (child) refuseImpossibleStrategy(relation, strategy, child)
   }
   const archiveOption = resumed?.options.archive ?? options.archive ?? 'table'
   const report = (run: RunState | undefined, complete: boolean): RepairReport => ({

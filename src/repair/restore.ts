@@ -4,6 +4,7 @@ import type { ResolvedConfig } from '../config/normalize.js'
 import type { DatabaseSet } from '../db/database-set.js'
 import { findColumn, findTable, type TableInfo } from '../db/schema-info.js'
 import { UsageError } from '../errors.js'
+import { didYouMean } from '../util/suggest.js'
 import { type ArchivedRow, readArchive } from './archive.js'
 import { rowFromJsonSql } from './row-json.js'
 import { loadRun, saveRunState } from './runs.js'
@@ -22,6 +23,12 @@ function tableOf(tables: Map<string, TableInfo>, row: ArchivedRow): TableInfo {
   const table = tables.get(`${row.tableSchema}.${row.tableName}`)
   if (!table) throw new UsageError(`table ${row.tableSchema}.${row.tableName} of the archived rows no longer exists: nothing was restored`)
   return table
+}
+
+/** A primary key or unique violation (PostgreSQL 23505, MySQL ER_DUP_ENTRY): the one failure that means a conflict. */
+function isDuplicateKey(error: unknown): boolean {
+  const { code, errno } = error as { code?: string; errno?: number }
+  return code === '23505' || code === 'ER_DUP_ENTRY' || errno === 1062
 }
 
 /** Puts deleted rows back, with every column as archived. */
@@ -43,6 +50,7 @@ async function reinsert(trx: Kysely<any>, table: TableInfo, rows: ArchivedRow[],
     try {
       await sql`insert into ${target} (${names}) ${rowFromJsonSql(table, document, family)}`.execute(trx)
     } catch (error) {
+      if (!isDuplicateKey(error)) throw error
       const detail = (error as { detail?: string }).detail ?? (error as Error).message
       throw new UsageError(
         `cannot restore into ${table.name}: a row that the repair deleted conflicts with a row that exists now (${detail}); nothing was restored`,
@@ -52,16 +60,20 @@ async function reinsert(trx: Kysely<any>, table: TableInfo, rows: ArchivedRow[],
   }
 }
 
-/** Sets the columns a repair changed back to their archived values, row by row, matched by primary key. */
+/**
+ * Sets the columns a repair changed back to their archived values, row by row, matched by primary key; and
+ * the columns the repair's update changed by itself (MySQL `ON UPDATE CURRENT_TIMESTAMP`), which restore's
+ * own update would change again.
+ */
 async function revert(trx: Kysely<any>, table: TableInfo, rows: ArchivedRow[], family: 'postgres' | 'mysql'): Promise<void> {
   const target = tableSql({ schema: table.schema, table: table.name })
+  const autoUpdated = table.columns.filter((column) => column.autoUpdated).map((column) => column.name)
   for (const row of rows) {
-    const columns = [...table.primaryKey, ...row.changedColumns]
-      .map((name) => findColumn(table, name))
-      .filter((column) => column !== undefined)
+    const changed = [...new Set([...row.changedColumns, ...autoUpdated])]
+    const columns = [...table.primaryKey, ...changed].map((name) => findColumn(table, name)).filter((column) => column !== undefined)
     const source = rowFromJsonSql(table, family === 'postgres' ? `[${row.row}]` : row.row, family, columns)
     const sets = sql.join(
-      row.changedColumns.map((name) => sql`${family === 'postgres' ? sql.id(name) : columnSql('c', name)} = ${columnSql('j', name)}`),
+      changed.map((name) => sql`${family === 'postgres' ? sql.id(name) : columnSql('c', name)} = ${columnSql('j', name)}`),
     )
     const match = sql.join(
       table.primaryKey.map((name) => sql`${columnSql('c', name)} = ${columnSql('j', name)}`),
@@ -96,7 +108,17 @@ export async function runRestore(
   const archive = options.archive ?? run.options.archive
   const archived = await readArchive(archive.startsWith('file:') ? { file: archive.slice(5) } : { db: database.db, family }, runId)
   const only = options.relations && options.relations.length > 0 ? new Set(options.relations) : undefined
-  const rows = archived.filter((row) => !only || only.has(row.relation)).reverse()
+  // A file can hold the rows of a batch that was written but never committed (the run stopped in between).
+  const archivedRelations = [...new Set(archived.map((row) => row.relation))]
+  for (const name of only ?? []) {
+    if (!archivedRelations.includes(name)) {
+      throw new UsageError(
+        `repair run "${runId}" changed no rows of relation "${name}"${didYouMean(name, archivedRelations)}`,
+        `relations with archived rows: ${archivedRelations.join(', ') || 'none'}`,
+      )
+    }
+  }
+  const rows = archived.filter((row) => row.batch <= run.batches && (!only || only.has(row.relation))).reverse()
   const schemas = [...new Set(rows.map((row) => row.tableSchema))]
   const schema = await database.introspect(schemas)
   const tables = new Map(
