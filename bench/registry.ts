@@ -1,6 +1,7 @@
 import { auditBenchmark } from './audit.js'
 import { enforceBenchmark } from './enforce.js'
+import { repairBenchmark } from './repair.js'
 import type { Benchmark } from './support/benchmark.js'
 
 /** Every benchmark `bench/run.ts` knows, by name. */
-export const BENCHMARKS: readonly Benchmark[] = [auditBenchmark, enforceBenchmark]
+export const BENCHMARKS: readonly Benchmark[] = [auditBenchmark, enforceBenchmark, repairBenchmark]
