@@ -31,8 +31,8 @@ export function chunkKeyOf(table: TableInfo): { columns: string[] } | { reason: 
   return { reason: `${table.name} has no primary key or unique NOT NULL key to walk in chunks: counted in one statement` }
 }
 
-/** `(a, b) > (x, y)`, spelled out for MySQL/MariaDB, whose optimizer does not use an index for row comparisons. */
-function compareSql(columns: string[], values: unknown[], op: '>' | '<=', family: 'postgres' | 'mysql'): RawBuilder<unknown> {
+/** `(a, b) > (x, y)` on alias `c`, spelled out for MySQL/MariaDB, whose optimizer does not use an index for row comparisons. */
+export function compareSql(columns: string[], values: unknown[], op: '>' | '<=', family: 'postgres' | 'mysql'): RawBuilder<unknown> {
   const refs = columns.map((column) => columnSql(CHILD, column))
   if (family === 'postgres' || columns.length === 1) {
     const left = columns.length === 1 ? (refs[0] as RawBuilder<unknown>) : sql`(${sql.join(refs)})`

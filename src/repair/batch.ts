@@ -1,4 +1,5 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely'
+import { compareSql } from '../audit/chunks.js'
 import { childFromSql, orphanConditionSql } from '../audit/orphan-query.js'
 import { columnSql, tableSql } from '../db/identifiers.js'
 import type { TableInfo } from '../db/schema-info.js'
@@ -28,16 +29,6 @@ function keyListSql(columns: string[], keys: unknown[][]): RawBuilder<unknown> {
   if (columns.length === 1) return sql`${columnSql(CHILD, columns[0] as string)} in (${sql.join(keys.map((key) => sql`${key[0]}`))})`
   const tuple = sql`(${sql.join(columns.map((column) => columnSql(CHILD, column)))})`
   return sql`${tuple} in (${sql.join(keys.map((key) => sql`(${sql.join(key.map((value) => sql`${value}`))})`))})`
-}
-
-/** `(c.a, c.b) > (x, y)`, spelled out so MySQL/MariaDB use the primary key index. */
-function afterSql(columns: string[], cursor: unknown[] | undefined): RawBuilder<unknown> {
-  if (!cursor) return sql`1 = 1`
-  const alternatives = columns.map((column, i) => {
-    const equal = columns.slice(0, i).map((previous, j) => sql`${columnSql(CHILD, previous)} = ${cursor[j]}`)
-    return sql`(${sql.join([...equal, sql`${columnSql(CHILD, column)} > ${cursor[i]}`], sql` and `)})`
-  })
-  return sql`(${sql.join(alternatives, sql` or `)})`
 }
 
 /** The rows a step changes: orphans (minus sentinel rows) or the sentinel rows, each still without a parent. */
@@ -106,7 +97,7 @@ export async function runBatch(context: BatchContext): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
     const progress = run.steps[context.stepIndex] as RunState['steps'][number]
     const { rows } = await sql<Record<string, unknown>>`select ${pk} from ${childFromSql(context.relation)}
-      where ${afterSql(primaryKey, progress.cursor)} and ${targetSql(context)}
+      where ${progress.cursor ? compareSql(primaryKey, progress.cursor, '>', family) : sql`1 = 1`} and ${targetSql(context)}
       order by ${pk} limit ${sql.lit(context.batchSize)} for update`.execute(trx)
     if (rows.length === 0) return false
     const candidates = rows.map((row) => primaryKey.map((column) => row[column]))

@@ -1,5 +1,6 @@
 import pc from 'picocolors'
 import type { Finding } from '../audit/finding.js'
+import { percent } from '../audit/findings/orphans.js'
 import type { CheckReport, RelationResult } from '../audit/report.js'
 import { formatTable } from './table.js'
 import { truncate, visibleLength, wrap } from './wrap.js'
@@ -15,9 +16,7 @@ function formatSample(sample: Record<string, unknown>): string {
 }
 
 function shareText(relation: RelationResult): string {
-  if (relation.orphans === 0) return ''
-  const percent = relation.share * 100
-  return percent < 0.01 ? '<0.01%' : `${percent.toFixed(percent < 1 ? 2 : 1)}%`
+  return relation.orphans === 0 ? '' : percent(relation.orphans, relation.rowsChecked)
 }
 
 /** Widths of the name and child -> parent columns within what the numeric columns leave of 100: names first, they are what --relation takes. */
