@@ -75,6 +75,7 @@ function buildFixture(): { script: string; changes: Changes } {
     create table coupons (id int primary key, code varchar(20) not null);
     create table orders (id int primary key, customer_id int not null, coupon_id int null, total decimal(10, 2) not null, note varchar(40) null);
     create table order_items (order_id int not null, line int not null, sku varchar(20) not null, qty int not null, primary key (order_id, line));
+    create index orders_customer_id on orders (customer_id);
     insert into customers values ${range(CUSTOMERS, (id) => `(${id}, 'customer ${id}')`)};
     insert into coupons values ${range(COUPONS, (id) => `(${id}, 'C${id}')`)};
     insert into orders values ${orders.join(', ')};

@@ -50,7 +50,9 @@ const runOf = (report: RepairReport) => report.steps.map((step) => [step.relatio
 
 /** A report without what differs between two equal runs: durations and the run id. */
 function comparable(report: unknown): unknown {
-  return JSON.parse(JSON.stringify(report, (key, value) => (key === 'ms' || key === 'runId' ? undefined : value)))
+  return JSON.parse(
+    JSON.stringify(report, (key, value) => (key === 'ms' || key === 'longestBatchMs' || key === 'runId' ? undefined : value)),
+  )
 }
 
 /** The rejection of `promise`, which must be a UsageError. */

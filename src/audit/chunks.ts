@@ -14,6 +14,8 @@ export interface Chunk {
   progress?: number
   /** Where the chunk starts, as a person reads it: `id > 1000000`. */
   start: string
+  /** For a range of reference keys, its first key: where a walk resumes (`ChunkPlan.from`). */
+  from?: bigint
 }
 
 /**
@@ -86,6 +88,8 @@ export interface ChunkPlan {
   rows: number | undefined
   chunkRows: number
   family: 'postgres' | 'mysql'
+  /** Reference key ranges only: start at this key instead of the smallest (resuming a walk). */
+  from?: bigint
 }
 
 /** Keyset ranges over any key: each chunk ends at the key `chunkRows` rows further on, read from the index. */
@@ -116,7 +120,7 @@ async function* keysetChunks({ db, table, columns, rows, chunkRows, family }: Ch
  * Ranges of an indexed integer reference column, the same range on the parent key, then the NULL keys: both
  * sides become index range scans the planner merges, so no chunk re-reads the whole parent table.
  */
-async function* referenceChunks({ db, table, rows, chunkRows, reference }: ChunkPlan): AsyncGenerator<Chunk> {
+async function* referenceChunks({ db, table, rows, chunkRows, reference, from: resumeAt }: ChunkPlan): AsyncGenerator<Chunk> {
   const { child, parent } = reference as { child: string; parent: string }
   const key = columnSql(CHILD, child)
   const bounds = await sql<{ lo: unknown; hi: unknown }>`select min(${key}) as lo, max(${key}) as hi
@@ -128,7 +132,8 @@ async function* referenceChunks({ db, table, rows, chunkRows, reference }: Chunk
     const span = high - low + 1n
     const step = BigInt(Math.max(1, Math.ceil((chunkRows * Number(span)) / Math.max(rows ?? chunkRows, 1))))
     const parentKey = columnSql('p', parent)
-    for (let start = low; start <= high; start += step) {
+    const first = resumeAt !== undefined && resumeAt > low ? resumeAt : low
+    for (let start = first; start <= high; start += step) {
       const end = start + step > high ? high + 1n : start + step
       const [from, to] = [sql.raw(start.toString()), sql.raw(end.toString())]
       yield {
@@ -136,6 +141,7 @@ async function* referenceChunks({ db, table, rows, chunkRows, reference }: Chunk
         parentRange: sql`${parentKey} >= ${from} and ${parentKey} < ${to}`,
         progress: Math.min(0.99, Number(end - low) / Number(span)),
         start: `${child} >= ${start}`,
+        from: start,
       }
     }
   }

@@ -162,3 +162,22 @@ export function orphanSampleSql(relation: Relation, limit: number, range?: RawBu
   const where = range ? sql`${orphanConditionSql(relation)} and ${range}` : orphanConditionSql(relation)
   return sql`select ${keys} from ${childFromSql(relation)} where ${where} group by ${keys} order by ${keys} limit ${sql.lit(limit)}`
 }
+
+/** What `orphanKeysSql` reads: one reference range, and sentinel values to leave out. */
+export interface OrphanKeysOptions {
+  range: RawBuilder<unknown>
+  parentRange?: RawBuilder<unknown>
+  keep: Array<string | number>
+}
+
+/**
+ * The orphaned keys of a single-column relation in one range of its reference column, smallest first, with
+ * how many rows hold each (`k`, `n`): the index on the reference column answers it without reading rows.
+ */
+export function orphanKeysSql(relation: Relation, options: OrphanKeysOptions): RawBuilder<{ k: unknown; n: unknown }> {
+  const key = columnSql(CHILD, relation.child.columns[0] as string)
+  const keep = options.keep.length > 0 ? sql` and ${key} not in (${sql.join(options.keep.map((value) => sql`${value}`))})` : sql``
+  return sql`select ${key} as k, count(*) as n from ${childFromSql(relation)}
+    where ${childFilterSql(relation)} and ${options.range} and ${keyNeedsParentSql(relation)} and ${noParentSql(relation, options.parentRange)}${keep}
+    group by ${key} order by ${key}`
+}

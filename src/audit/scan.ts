@@ -8,12 +8,17 @@ import type { Deadline } from './deadline.js'
 import type { AuditEngine } from './engine.js'
 import { type CountRow, orphanCountSql, orphanSampleSql } from './orphan-query.js'
 import type { ScanInfo } from './report.js'
-import { estimateRows } from './row-estimate.js'
+import { estimateRows, indexOnlyReadsAreCheap } from './row-estimate.js'
 
 /** A chunk never holds fewer rows than this many times the parent's: each chunk re-reads the parent's keys into a hash. */
 const PARENT_ROWS_PER_CHUNK = 4
 /** The smallest automatic chunk: below it, per-statement overhead dominates. */
 const MIN_CHUNK_ROWS = 1_000_000
+/** Rows per chunk when walking a child's primary key, given its parent's rows. */
+export function primaryKeyChunkRows(parentRows: number): number {
+  return Math.max(MIN_CHUNK_ROWS, PARENT_ROWS_PER_CHUNK * parentRows)
+}
+
 /** Sample values longer than this are cut, so a huge text key cannot swamp a report. */
 const SAMPLE_VALUE_CHARS = 200
 
@@ -114,7 +119,7 @@ async function timed<T>(db: Kysely<any>, engine: AuditEngine, limitMs: number | 
  * The integer reference column a scan can walk in key ranges (single-column key, integer on both sides, an
  * index leading with it), or undefined.
  */
-function walkableReference(relation: Relation, child: TableInfo, parent: TableInfo): { child: string; parent: string } | undefined {
+export function walkableReference(relation: Relation, child: TableInfo, parent: TableInfo): { child: string; parent: string } | undefined {
   const [childName] = relation.child.columns
   const [parentName] = relation.parent.columns
   if (relation.child.columns.length !== 1 || child.kind === 'view' || !childName || !parentName) return undefined
@@ -164,13 +169,15 @@ export async function scanRelation(
     result.samples = mergeSamples(result.samples, samples, columns, options.sample)
   }
 
-  const reference = walkableReference(relation, tables.child, tables.parent)
+  const candidate = walkableReference(relation, tables.child, tables.parent)
+  // Reference ranges are read index-only: on a table whose visibility map is stale that is a heap read per row.
+  const reference = candidate && (await indexOnlyReadsAreCheap(db, family, tables.child)) ? candidate : undefined
   const key = chunkKeyOf(tables.child)
   const walkable = reference !== undefined || 'columns' in key
   const childRows = walkable ? await estimateRows(db, family, tables.child) : undefined
   // Primary-key chunks each hash the whole parent: they must be large next to it. Reference ranges need not.
   const parentRows = reference ? 0 : ((await estimateRows(db, family, tables.parent)) ?? 0)
-  const chunkRows = options.chunkRows ?? Math.max(MIN_CHUNK_ROWS, PARENT_ROWS_PER_CHUNK * parentRows)
+  const chunkRows = options.chunkRows ?? primaryKeyChunkRows(parentRows)
   // An estimate of 0 usually means "never measured" (InnoDB, PostgreSQL before ANALYZE): chunking finds out.
   const chunked = walkable && (!childRows || childRows > chunkRows)
   try {

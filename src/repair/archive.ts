@@ -35,6 +35,11 @@ export interface ArchiveSink {
   readonly description: string
   /** Archives the rows of `source` (a query over the child aliased `c`) inside the batch's transaction. */
   write(trx: Kysely<any>, batch: ArchiveBatch, source: RawBuilder<unknown>, family: 'postgres' | 'mysql'): Promise<number>
+  /**
+   * PostgreSQL, when the archive is a table: deletes the child rows (alias `c`) matching `where` and archives
+   * exactly the rows the delete returns, in one statement; returns how many. Undefined for files.
+   */
+  deleteArchived?(trx: Kysely<any>, batch: ArchiveBatch, where: RawBuilder<unknown>): Promise<number>
   /** Makes the batch's archive durable; called before the transaction commits. */
   flush(): void
   /** Forgets archived batches after `lastCommitted` (a run resumed after a crash between flush and commit). */
@@ -54,6 +59,16 @@ export function tableArchive(db: Kysely<any>): ArchiveSink {
           ${batch.changedColumns.join(',')}, ${family === 'postgres' ? sql`(${rowJsonSql(batch.table, CHILD, family)})::json` : rowJsonSql(batch.table, CHILD, family)}
         from ${source}`.execute(trx)
       return Number(result.numAffectedRows ?? 0)
+    },
+    async deleteArchived(trx, batch, where) {
+      const table = tableSql({ schema: batch.table.schema, table: batch.table.name })
+      const { rows } = await sql<{ archived: unknown }>`with
+        changed as (delete from ${table} as ${sql.id(CHILD)} where ${where} returning ${sql.id(CHILD)}.*),
+        archived as (insert into ${sql.id(ARCHIVE_TABLE)} (run_id, batch, step, relation, table_schema, table_name, action, changed_columns, row_data)
+          select ${batch.runId}, ${batch.batch}, ${batch.step}, ${batch.relation}, ${batch.table.schema}, ${batch.table.name}, 'delete', '', row_to_json(changed)
+          from changed returning 1)
+        select count(*) as archived from archived`.execute(trx)
+      return Number(rows[0]?.archived ?? 0)
     },
     flush() {},
     async truncateAfter(runId, lastCommitted) {

@@ -4,7 +4,7 @@ import { childFromSql, orphanConditionSql } from '../audit/orphan-query.js'
 import { columnSql, tableSql } from '../db/identifiers.js'
 import type { TableInfo } from '../db/schema-info.js'
 import type { Relation } from '../model/relation.js'
-import { type ArchiveSink, childSource } from './archive.js'
+import { type ArchiveBatch, type ArchiveSink, childSource } from './archive.js'
 import type { RepairStep } from './plan.js'
 import { type RunState, saveRunState } from './runs.js'
 
@@ -85,52 +85,124 @@ async function stillOrphaned(
   return rows.map((row) => context.child.primaryKey.map((column) => row[column]))
 }
 
+/** Which rows a batch takes: the next after the step's cursor in primary key order, or any still holding one of `keys`. */
+export type BatchScope = { kind: 'primary-key' } | { kind: 'keys'; keys: unknown[]; rows?: number }
+
+/** The rows of a scope still targets: `c.k in (keys) and ...`, or after the cursor. */
+function scopeSql(context: BatchContext, scope: BatchScope): RawBuilder<unknown> {
+  const { child, family, relation } = context
+  if (scope.kind === 'keys') {
+    const column = context.step.kind === 'sentinel' ? (context.step.column as string) : (relation.child.columns[0] as string)
+    // PostgreSQL takes the keys as one array parameter: one value to bind and plan instead of a thousand.
+    const keys = family === 'postgres' ? sql`= any(${scope.keys})` : sql`in (${sql.join(scope.keys.map((key) => sql`${key}`))})`
+    return sql`${columnSql(CHILD, column)} ${keys} and ${targetSql(context)}`
+  }
+  const progress = context.run.steps[context.stepIndex] as RunState['steps'][number]
+  const after = progress.cursor ? compareSql(child.primaryKey, progress.cursor, '>', family) : sql`1 = 1`
+  return sql`${after} and ${targetSql(context)}`
+}
+
+/** Selects `columns` of up to `batchSize` rows of the scope (in primary key order when walking it), optionally locking them. */
+function candidatesSql(
+  context: BatchContext,
+  scope: BatchScope,
+  columns: RawBuilder<unknown>,
+  lock: boolean,
+): RawBuilder<Record<string, unknown>> {
+  const pk = sql.join(context.child.primaryKey.map((column) => columnSql(CHILD, column)))
+  const order = scope.kind === 'primary-key' ? sql` order by ${pk}` : sql``
+  return sql`select ${columns} from ${childFromSql(context.relation)} where ${scopeSql(context, scope)}${order} limit ${sql.lit(context.batchSize)}${lock ? sql` for update` : sql``}`
+}
+
 /**
- * One batch in one short transaction: lock up to `batchSize` target rows after the cursor (in primary key
- * order), archive them, change them, and move the run's cursor, all committed together. Returns false when
- * the step has no rows left.
+ * PostgreSQL, deleting a key group into refguard_archive: one statement. A group counted at most `batchSize`
+ * rows is deleted by its keys; a bigger one (a key held by many rows) `batchSize` rows at a time, by `ctid`.
  */
-export async function runBatch(context: BatchContext): Promise<boolean> {
-  const { db, family, child, run } = context
+async function deleteGroup(
+  trx: Kysely<any>,
+  context: BatchContext,
+  scope: Extract<BatchScope, { kind: 'keys' }>,
+  batch: number,
+): Promise<BatchOutcome> {
+  const deleteArchived = context.archive.deleteArchived as NonNullable<ArchiveSink['deleteArchived']>
+  const whole = scope.rows !== undefined && scope.rows <= context.batchSize
+  const picked = candidatesSql(context, scope, sql`${sql.id(CHILD)}.ctid`, false)
+  const where = whole ? scopeSql(context, scope) : sql`${sql.id(CHILD)}.ctid = any(array(${picked})) and ${targetSql(context)}`
+  const deleted = await deleteArchived(trx, archiveBatch(context, batch), where)
+  return { taken: deleted, more: !whole && deleted === context.batchSize, changed: deleted, archived: deleted }
+}
+
+/** What one batch did before its progress is recorded. */
+interface BatchOutcome {
+  /** Rows the batch took. */
+  taken: number
+  /** Whether the scope may still hold rows (the batch was full). */
+  more: boolean
+  changed: number
+  archived: number
+  /** The primary key of the last row taken, for a primary-key walk. */
+  last?: unknown[]
+}
+
+function archiveBatch(context: BatchContext, batch: number): ArchiveBatch {
+  const { run, step, relation, child } = context
+  return {
+    runId: run.id,
+    batch,
+    step: context.stepIndex,
+    relation: relation.name,
+    table: child,
+    action: step.strategy === 'delete' && step.kind === 'orphans' ? 'delete' : 'update',
+    changedColumns: changedColumns(step, relation),
+  }
+}
+
+/** Locks the batch's rows, archives them through the sink, then changes them: any engine, any archive, any step. */
+async function lockArchiveChange(trx: Kysely<any>, context: BatchContext, scope: BatchScope, batch: number): Promise<BatchOutcome> {
+  const { family, child } = context
   const primaryKey = child.primaryKey
   const pk = sql.join(primaryKey.map((column) => columnSql(CHILD, column)))
+  const { rows } = await candidatesSql(context, scope, pk, true).execute(trx)
+  if (rows.length === 0) return { taken: 0, more: false, changed: 0, archived: 0 }
+  const candidates = rows.map((row) => primaryKey.map((column) => row[column]))
+  const keys = family === 'mysql' ? await stillOrphaned(trx, context, keyListSql(primaryKey, candidates), candidates) : candidates
+  const where = sql`${keyListSql(primaryKey, keys)} and ${targetSql(context)}`
+  const archived = await context.archive.write(trx, archiveBatch(context, batch), childSource(child, where), family)
+  const result = await changeSql(context, where).execute(trx)
+  return {
+    taken: rows.length,
+    more: rows.length === context.batchSize,
+    changed: Number(result.numAffectedRows ?? 0),
+    archived,
+    last: candidates[candidates.length - 1] as unknown[],
+  }
+}
+
+/**
+ * One batch in one short transaction: takes up to `batchSize` target rows of the scope, archives them, changes
+ * them, and records the run's progress, all committed together. Returns whether the scope may hold more rows. On PostgreSQL, deleting orphans by key into refguard_archive is
+ * one statement (`deleteArchived`); everything else locks, archives and changes in three.
+ */
+export async function runBatch(context: BatchContext, scope: BatchScope): Promise<boolean> {
+  const { db, family, run, step, archive } = context
   return db.transaction().execute(async (trx) => {
-    const progress = run.steps[context.stepIndex] as RunState['steps'][number]
-    const { rows } = await sql<Record<string, unknown>>`select ${pk} from ${childFromSql(context.relation)}
-      where ${progress.cursor ? compareSql(primaryKey, progress.cursor, '>', family) : sql`1 = 1`} and ${targetSql(context)}
-      order by ${pk} limit ${sql.lit(context.batchSize)} for update`.execute(trx)
-    if (rows.length === 0) return false
-    const candidates = rows.map((row) => primaryKey.map((column) => row[column]))
-    const keys = family === 'mysql' ? await stillOrphaned(trx, context, keyListSql(primaryKey, candidates), candidates) : candidates
     const batch = run.batches + 1
-    const where = sql`${keyListSql(primaryKey, keys)} and ${targetSql(context)}`
-    const archived = await context.archive.write(
-      trx,
-      {
-        runId: run.id,
-        batch,
-        step: context.stepIndex,
-        relation: context.relation.name,
-        table: child,
-        action: context.step.strategy === 'delete' && context.step.kind === 'orphans' ? 'delete' : 'update',
-        changedColumns: changedColumns(context.step, context.relation),
-      },
-      childSource(child, where),
-      family,
-    )
-    const result = await changeSql(context, where).execute(trx)
-    const changed = Number(result.numAffectedRows ?? 0)
-    if (changed !== archived)
+    const fused =
+      family === 'postgres' && scope.kind === 'keys' && step.kind === 'orphans' && step.strategy === 'delete' && archive.deleteArchived
+    const outcome = fused ? await deleteGroup(trx, context, scope, batch) : await lockArchiveChange(trx, context, scope, batch)
+    if (outcome.taken === 0) return false
+    if (outcome.changed !== outcome.archived)
       throw new Error(
-        `batch ${batch} of relation "${context.relation.name}": archived ${archived} rows but changed ${changed}; rolled back`,
+        `batch ${batch} of relation "${context.relation.name}": archived ${outcome.archived} rows but changed ${outcome.changed}; rolled back`,
       )
+    const progress = run.steps[context.stepIndex] as RunState['steps'][number]
     run.batches = batch
-    progress.cursor = candidates[candidates.length - 1] as unknown[]
-    progress.changed += changed
-    progress.archived += archived
+    if (scope.kind === 'primary-key' && outcome.last) progress.cursor = outcome.last
+    progress.changed += outcome.changed
+    progress.archived += outcome.archived
     progress.batches++
     await saveRunState(trx, run)
     context.archive.flush()
-    return true
+    return outcome.more
   })
 }

@@ -11,7 +11,8 @@ import type { Relation } from '../model/relation.js'
 import { withSchemas } from '../model/resolve-schemas.js'
 import { selectRelations } from '../model/select.js'
 import { type ArchiveSink, fileArchive, tableArchive } from './archive.js'
-import { runBatch } from './batch.js'
+import { type BatchContext, type BatchScope, runBatch } from './batch.js'
+import { type KeyGroup, orphanKeyGroups, sentinelKeyGroup, stepWalk } from './key-groups.js'
 import { planSteps, refuseImpossibleStrategy, relationsInReach, type Strategy, validateStrategies } from './plan.js'
 import { createRun, loadRun, newRunId, type RunState, type StepProgress, saveRunState } from './runs.js'
 import { ensureRepairTables } from './tables.js'
@@ -57,6 +58,8 @@ export interface RepairReport {
   remainingOrphans: number
   /** The audit the plan was made from, with its samples. */
   check: CheckReport
+  /** The longest batch transaction of this process, from BEGIN to the end of COMMIT, as the client saw it. */
+  longestBatchMs: number
   ms: number
 }
 
@@ -100,6 +103,56 @@ function toProgress(steps: ReturnType<typeof planSteps>): StepProgress[] {
   }))
 }
 
+/** The batches of one scope, until it has no rows left (true) or the time is up (false). */
+/** What the batches of one process measured. */
+interface BatchTiming {
+  longestMs: number
+}
+
+async function runScope(
+  batch: BatchContext,
+  scope: BatchScope,
+  deadline: Deadline,
+  options: RepairOptions,
+  timing: BatchTiming,
+): Promise<boolean> {
+  const step = batch.run.steps[batch.stepIndex] as StepProgress
+  for (;;) {
+    if (options.replica) await waitForReplica(options.replica.readLag, options.replica.maxLagSeconds, deadline)
+    if (deadline.expired()) return false
+    const started = performance.now()
+    const more = await runBatch(batch, scope)
+    timing.longestMs = Math.max(timing.longestMs, performance.now() - started)
+    options.onProgress?.({
+      relation: batch.relation.name,
+      rows: step.changed,
+      ...(step.planned > 0 ? { fraction: Math.min(1, step.changed / step.planned) } : {}),
+    })
+    if (batch.run.options.sleepMs > 0) await sleep(batch.run.options.sleepMs)
+    if (!more) return true
+  }
+}
+
+/** The key groups a step walks: its orphaned keys chunk by chunk, or its one sentinel value. */
+function keyGroupsOf(context: RepairContext, batch: BatchContext): AsyncIterable<KeyGroup> {
+  const step = batch.run.steps[batch.stepIndex] as StepProgress
+  const parent = findTable(context.schema, batch.relation.parent)
+  if (step.kind === 'sentinel' || !parent)
+    return (async function* () {
+      yield sentinelKeyGroup(step)
+    })()
+  const walk = {
+    db: context.db,
+    family: context.family,
+    relation: batch.relation,
+    child: batch.child,
+    parent,
+    step,
+    batchSize: batch.batchSize,
+  }
+  return orphanKeyGroups(walk, step.from !== undefined ? BigInt(step.from) : undefined)
+}
+
 /** Runs the pending steps of a run, batch by batch, until done or out of time; false when it stopped early. */
 async function runSteps(
   context: RepairContext,
@@ -107,14 +160,15 @@ async function runSteps(
   archive: ArchiveSink,
   deadline: Deadline,
   options: RepairOptions,
+  timing: BatchTiming,
 ): Promise<boolean> {
   for (const [index, step] of run.steps.entries()) {
     if (step.status !== 'pending') continue
     const relation = context.relations.find((candidate) => candidate.name === step.relation) as Relation
     const child = findTable(context.schema, relation.child)
     if (!child) throw new UsageError(`relation "${relation.name}": table ${relation.child.table} no longer exists`)
-    if (step.kind === 'sentinel' && step.alter && !step.cursor) await sql.raw(step.alter).execute(context.db)
-    const batchContext = {
+    if (step.kind === 'sentinel' && step.alter && step.batches === 0) await sql.raw(step.alter).execute(context.db)
+    const batch: BatchContext = {
       db: context.db,
       family: context.family,
       relation,
@@ -125,16 +179,14 @@ async function runSteps(
       archive,
       batchSize: run.options.batchSize,
     }
-    for (;;) {
-      if (options.replica) await waitForReplica(options.replica.readLag, options.replica.maxLagSeconds, deadline)
-      if (deadline.expired()) return false
-      if (!(await runBatch(batchContext))) break
-      options.onProgress?.({
-        relation: relation.name,
-        rows: step.changed,
-        ...(step.planned > 0 ? { fraction: Math.min(1, step.changed / step.planned) } : {}),
-      })
-      if (run.options.sleepMs > 0) await sleep(run.options.sleepMs)
+    if (stepWalk(step, relation, child) === 'primary-key') {
+      if (!(await runScope(batch, { kind: 'primary-key' }, deadline, options, timing))) return false
+    } else {
+      for await (const group of keyGroupsOf(context, batch)) {
+        if (group.from !== undefined) step.from = group.from.toString()
+        const scope: BatchScope = { kind: 'keys', keys: group.keys, ...(group.rows !== undefined ? { rows: group.rows } : {}) }
+        if (!(await runScope(batch, scope, deadline, options, timing))) return false
+      }
     }
     step.status = 'done'
     await saveRunState(context.db, run)
@@ -169,6 +221,7 @@ export async function runRepair(config: ResolvedConfig, databases: DatabaseSet, 
     if (child) refuseImpossibleStrategy(relation, strategy, child)
   }
   const archiveOption = resumed?.options.archive ?? options.archive ?? 'table'
+  const timing: BatchTiming = { longestMs: 0 }
   const report = (run: RunState | undefined, complete: boolean): RepairReport => ({
     runId: run?.id ?? null,
     applied: Boolean(run),
@@ -180,6 +233,7 @@ export async function runRepair(config: ResolvedConfig, databases: DatabaseSet, 
     archived: (run?.steps ?? []).reduce((sum, step) => sum + step.archived, 0),
     remainingOrphans: remaining(check, strategies),
     check,
+    longestBatchMs: Math.round(timing.longestMs * 10) / 10,
     ms: Math.round(performance.now() - started),
   })
   if (!options.apply && !resumed) return report(undefined, false)
@@ -209,7 +263,7 @@ export async function runRepair(config: ResolvedConfig, databases: DatabaseSet, 
   const deadline = new Deadline(options.maxTimeMs)
   let converged = false
   for (;;) {
-    if (!(await runSteps(context, run, archive, deadline, options))) {
+    if (!(await runSteps(context, run, archive, deadline, options, timing))) {
       run.status = 'stopped'
       await saveRunState(context.db, run)
       check = await checkAgain(context, options)

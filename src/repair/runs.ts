@@ -8,6 +8,8 @@ import { RUNS_TABLE } from './tables.js'
 export interface StepProgress extends RepairStep {
   /** The primary key of the last row a committed batch looked at. */
   cursor?: unknown[]
+  /** Steps walking reference keys: the first key of the range in progress (a decimal string), where a resumed step reads on. */
+  from?: string
   changed: number
   archived: number
   batches: number

@@ -63,7 +63,7 @@ export function formatRepairText(report: RepairReport, width = WIDTH): string {
     lines.push(...wrap(dry, width, 0))
   } else {
     const state = report.complete ? pc.green('done') : pc.red('stopped before the end: continue it with --resume')
-    const totals = `${count(report.changed)} row(s) changed, ${count(report.archived)} archived in ${report.archive === 'table' ? ARCHIVE_TABLE : report.archive}; ${report.rounds} round(s).`
+    const totals = `${count(report.changed)} row(s) changed, ${count(report.archived)} archived in ${report.archive === 'table' ? ARCHIVE_TABLE : report.archive}; ${report.rounds} round(s); longest batch transaction ${report.longestBatchMs} ms.`
     lines.push(`Run ${report.runId}: ${state}.`, ...wrap(totals, width, 0))
     lines.push(`Orphans left: ${count(report.remainingOrphans)}. Undo with: refguard restore ${report.runId} --apply`)
   }

@@ -5,6 +5,8 @@ import type { TestDialect } from '../support/databases.js'
  * Three levels of orphans (customers -> orders -> order_items), a NOT NULL sentinel column, a SET NULL child,
  * a child to ignore, and `events`: a child by two relations (deleted by one, nulled by the other) whose other
  * columns hold the types a restore most easily gets wrong. Portable between PostgreSQL, PGlite and MariaDB.
+ * Indexed reference columns (and order_items' primary key) are repaired by key; audit_log and events, without
+ * such an index, by walking their primary keys.
  */
 export const REPAIR_FIXTURE = `
 create table regions (id int primary key, name varchar(20));
@@ -13,6 +15,9 @@ create table orders (id int primary key, customer_id int, note varchar(20));
 create table order_items (order_id int not null, line int not null, qty int, primary key (order_id, line));
 create table notes (id int primary key, order_id int, body varchar(50));
 create table audit_log (id int primary key, customer_id int);
+create index customers_region_id on customers (region_id);
+create index orders_customer_id on orders (customer_id);
+create index notes_order_id on notes (order_id);
 insert into regions values (1, 'north'), (2, 'south');
 insert into customers values (1, 1, 'a'), (2, 0, 'b'), (3, 0, 'c'), (4, 2, 'd'), (5, 99, 'e'), (6, 1, 'f'), (7, 0, 'g');
 insert into orders values (1, 1, 'x'), (2, 5, 'via 5'), (3, 8, 'own'), (4, null, null), (5, 9, 'own'), (6, 2, 'y'), (7, 5, 'via 5');
@@ -40,6 +45,7 @@ export const CHAIN_FIXTURE = `
 create table chain_a (id int primary key);
 create table chain_b (id int primary key, a_id int);
 create table chain_c (id int primary key, b_id int);
+create index chain_c_b_id on chain_c (b_id);
 create table chain_d (id int primary key, c_id int not null);
 insert into chain_a values (1);
 insert into chain_b values (1, 1), (2, 9);
