@@ -28,5 +28,12 @@ export type {
   TableRef,
 } from './model/relation.js'
 export { validateRelation } from './model/validate.js'
+export type { JobAction, JobState } from './queue/job.js'
+export { type DeadJob, type QueueStatus, queueStatus, type RelationQueueStatus } from './queue/status.js'
+export { ensureJobTables } from './queue/tables.js'
+export type { JobFeed, TransportName } from './queue/feed.js'
+export { TransportError } from './queue/transports/errors.js'
+export type { ConnectionChange, TransportOptions } from './queue/transports/transport.js'
+export { type JobEvent, startWorker, type Worker, type WorkerOptions, type WorkerSummary } from './queue/worker.js'
 export type { Strategy } from './repair/plan.js'
 export type { RepairOptions, RepairReport } from './repair/repair.js'

@@ -11,6 +11,7 @@ import { runRestore } from '../src/repair/restore.js'
 import { loadRun } from '../src/repair/runs.js'
 import { type CliProcess, startCli } from './support/cli.js'
 import { createTestDatabase, type TestDatabase, type TestDialect } from './support/databases.js'
+import { seededRandom } from './support/random.js'
 
 /*
  * Crash safety of `refguard repair`: the CLI is killed at seeded points of a run of many small batches (SIGKILL,
@@ -123,17 +124,6 @@ const KILL_POINTS: Record<TestDialect, KillPoint[]> = {
     { seed: 1, archive: 'file', cut: 'sigkill' },
     { seed: 2, archive: 'file', cut: 'torn-write' },
   ],
-}
-
-/** mulberry32: a small seeded generator, so every kill point is repeatable. */
-function random(seed: number): () => number {
-  let state = seed * 0x9e3779b9
-  return () => {
-    state = (state + 0x6d2b79f5) | 0
-    let t = Math.imul(state ^ (state >>> 15), 1 | state)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 function keyOf(table: string, row: Record<string, unknown>): string {
@@ -291,7 +281,7 @@ async function crashAndResume(
   point: KillPoint,
 ): Promise<void> {
   const { target, test, original, work } = setup
-  const next = random(point.seed)
+  const next = seededRandom(point.seed)
   const moment: { row: number } | { batches: number; delayMs: number } =
     point.archive === 'file'
       ? { row: 1 + Math.floor(next() * (CHANGED_ROWS - BATCH_SIZE)) }

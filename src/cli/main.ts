@@ -4,6 +4,8 @@ import { registerCheck } from './check.js'
 import { registerDemo } from './demo.js'
 import { registerInit } from './init.js'
 import { registerRepair, registerRestore } from './repair.js'
+import { registerStatus } from './status.js'
+import { registerWorker } from './worker.js'
 import { EXIT } from './run-command.js'
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
   registerCheck(program)
   registerRepair(program)
   registerRestore(program)
+  registerWorker(program)
+  registerStatus(program)
   registerDemo(program)
   for (const command of program.commands) command.exitOverride()
   return program

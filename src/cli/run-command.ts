@@ -2,13 +2,14 @@ import { SchemaMismatchError } from '../audit/errors.js'
 import { ConfigError } from '../config/errors.js'
 import { ConnectionError } from '../db/errors.js'
 import { UsageError } from '../errors.js'
+import { TransportError } from '../queue/transports/errors.js'
 
 /** Exit codes of every command: clean, findings, usage/config/connection error. */
 export const EXIT = { clean: 0, findings: 1, error: 2 } as const
 
 function errorType(error: unknown): string {
   if (error instanceof ConfigError) return 'config'
-  if (error instanceof ConnectionError) return 'connection'
+  if (error instanceof ConnectionError || error instanceof TransportError) return 'connection'
   if (error instanceof UsageError) return 'usage'
   if (error instanceof SchemaMismatchError) return 'schema'
   return 'internal'

@@ -93,12 +93,13 @@ export function closing(ms: number): string {
       `${INDENT}   refguard check --format html --out r.html    one page with a relation diagram`,
       `${INDENT}3. refguard repair                              the plan; add --apply to run it, archived`,
       `${INDENT}   refguard restore RUN_ID --apply              puts back every row a run changed`,
-      `${INDENT}4. Exit codes: 0 clean, 1 orphans or other errors found, 2 usage, config or connection error.`,
+      `${INDENT}4. refguard init && refguard worker             queued cascades: jobs committed with the delete, run by workers`,
+      `${INDENT}5. Exit codes: 0 clean, 1 orphans or other errors found, 2 usage, config or connection error.`,
     ].join('\n'),
     heading('Where refguard is heading'),
     wrap(
       'The design goes further: infer (relations found from names and data), ' +
-        'queued and scheduled cascades (a transactional outbox with workers, soft delete with a sweeper) and migrate (between these ' +
+        'scheduled cascades (soft delete with a sweeper) and migrate (between these ' +
         'relations and real FOREIGN KEY constraints). refguard --help lists the commands this version has.',
       INDENT,
     ),

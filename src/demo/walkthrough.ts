@@ -5,6 +5,7 @@ import { DatabaseSet } from '../db/database-set.js'
 import { enforcementSection } from './enforcement.js'
 import type { DemoExample } from './example.js'
 import { legacyExample } from './legacy.js'
+import { modesSection } from './modes.js'
 import { closing, exampleSection, introduction, loaded } from './narration.js'
 import { recipesExample } from './recipes.js'
 import { repairSection } from './repair.js'
@@ -32,6 +33,7 @@ export async function runWalkthrough(write: (text: string) => void): Promise<voi
     write(`${await enforcementSection(database.db, retailerExample.relations)}\n\n`)
     const legacy = config.relations.filter((relation) => relation.child.schema === legacyExample.schema).map((relation) => relation.name)
     write(await repairSection(config, databases, database.db, legacy))
+    write(`${await modesSection(database.db)}\n\n`)
   } finally {
     await database.close()
   }

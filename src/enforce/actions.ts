@@ -18,10 +18,14 @@ function childTarget(relation: Relation): WriteTarget {
   }
 }
 
-/** The children of `keys`: `filter and (child cols) in (keys)`. */
-function childrenOf(context: EnforcementContext, relation: Relation, keys: KeyTuple[]): Sql {
+/** The children of `keys`: `filter and (child cols) in (keys)`, and `only` (a queued job's batch of rows) if given. */
+function childrenOf(context: EnforcementContext, relation: Relation, keys: KeyTuple[], only?: Sql): Sql {
   const alias = relation.child.table
-  return andAll([childFilter(relation, alias), keyMatch(context, relation, 'child', columnRefs(alias, relation.child.columns), keys)])
+  return andAll([
+    childFilter(relation, alias),
+    keyMatch(context, relation, 'child', columnRefs(alias, relation.child.columns), keys),
+    ...(only ? [only] : []),
+  ])
 }
 
 function generatedSpec(relation: Relation, kind: 'update' | 'delete', where: Sql, assignments: Map<string, Sql>): WriteSpec {
@@ -46,9 +50,9 @@ function generatedSpec(relation: Relation, kind: 'update' | 'delete', where: Sql
   }
 }
 
-/** ON DELETE CASCADE: delete the children of the deleted keys. */
-export function cascadeDelete(context: EnforcementContext, relation: Relation, keys: KeyTuple[]): WriteSpec {
-  return generatedSpec(relation, 'delete', childrenOf(context, relation, keys), new Map())
+/** ON DELETE CASCADE: delete the children of the deleted keys (those of them `only` selects, if given). */
+export function cascadeDelete(context: EnforcementContext, relation: Relation, keys: KeyTuple[], only?: Sql): WriteSpec {
+  return generatedSpec(relation, 'delete', childrenOf(context, relation, keys, only), new Map())
 }
 
 /** ON UPDATE CASCADE: move the children of each old key to its new key, in one statement. */
@@ -56,6 +60,7 @@ export function cascadeUpdate(
   context: EnforcementContext,
   relation: Relation,
   changes: Array<{ before: KeyTuple; after: KeyTuple }>,
+  only?: Sql,
 ): WriteSpec {
   const alias = relation.child.table
   const refs = columnRefs(alias, relation.child.columns)
@@ -76,6 +81,7 @@ export function cascadeUpdate(
       context,
       relation,
       changes.map((change) => change.before),
+      only,
     ),
     assignments,
   )
@@ -88,6 +94,7 @@ export function setChildren(
   keys: KeyTuple[],
   to: 'null' | 'default',
   event: 'delete' | 'update',
+  only?: Sql,
 ): WriteSpec {
   const columns = event === 'delete' && relation.onDeleteSetColumns ? relation.onDeleteSetColumns : relation.child.columns
   const newValue = (column: string): Sql => {
@@ -98,7 +105,7 @@ export function setChildren(
   return generatedSpec(
     relation,
     'update',
-    childrenOf(context, relation, keys),
+    childrenOf(context, relation, keys, only),
     new Map(columns.map((column) => [column, newValue(column)])),
   )
 }

@@ -24,7 +24,7 @@ export function childFilter(relation: Relation, alias: string): Sql {
 }
 
 /** The condition that a parent row (aliased `alias`) counts as present: not soft-deleted. */
-function presentSql(context: EnforcementContext, relation: Relation, alias: string): Sql {
+export function presentSql(context: EnforcementContext, relation: Relation, alias: string): Sql {
   const soft = context.softDelete(relation.parent)
   if (!soft) return sql`1 = 1`
   const column = sql.id(alias, soft.column)

@@ -21,6 +21,8 @@ export interface EnforcementContext {
   softDelete(table: TableRef): SoftDeleteColumn | undefined
   /** Reads children committed after this transaction's snapshot (PostgreSQL REPEATABLE READ and up); see crosscheck.ts. */
   crosscheck(relation: Relation, keys: KeyTuple[]): Promise<void>
+  /** The queued job whose batch this statement is: the jobs it enqueues record it as their parent. */
+  job?: string
 }
 
 /** A referential action or check waiting its turn, as PostgreSQL queues its AFTER triggers. */
@@ -46,9 +48,20 @@ export interface StatementState {
   updatePath: string[]
   /** MySQL family: rows whose delete has begun (InnoDB delete-marks a row when its turn comes), so each row acts once, even in a cycle. */
   deleting: Set<string>
+  /** Actions of queued relations, written to refguard_jobs when the statement ends (the transactional outbox). */
+  outbox: QueuedAction[]
+  /** Relations whose new child keys this statement does not check: a queued ON UPDATE CASCADE moving children on (see queued-batch.ts). */
+  trusted: Set<string>
+}
+
+/** A queued relation's action: the parent keys a write removed, for a worker to act on their children later. */
+export interface QueuedAction {
+  relation: Relation
+  write: 'update' | 'delete'
+  changes: Array<{ before: KeyTuple; after: KeyTuple }>
 }
 
 /** A fresh statement state. */
 export function newStatementState(): StatementState {
-  return { queue: [], removed: [], updatePath: [], deleting: new Set() }
+  return { queue: [], removed: [], updatePath: [], deleting: new Set(), outbox: [], trusted: new Set() }
 }

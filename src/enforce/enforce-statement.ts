@@ -4,11 +4,12 @@ import { type EnforcementContext, newStatementState, type StatementState } from 
 import { UnguardedWriteError, type ViolatingAction } from './errors.js'
 import { usesTransactionSnapshot } from './isolation.js'
 import { processInsert } from './process-insert.js'
+import { flushOutbox } from './queued-actions.js'
 import { applyAction, processWrite } from './process-write.js'
 import { rawWriteTarget } from './raw-writes.js'
 import { plainTableName } from './target.js'
 import type { DeferredCheck } from './runner.js'
-import { deleteSpec, updateSpec } from './write-spec.js'
+import { deleteSpec, updateSpec, type WriteSpec } from './write-spec.js'
 
 /** Whether a compiled query is a write refguard must enforce (or refuse); reads pass straight through. */
 export function needsEnforcement(compiled: CompiledQuery, guardedTables: Set<string>): boolean {
@@ -38,7 +39,10 @@ export function needsEnforcement(compiled: CompiledQuery, guardedTables: Set<str
   return false
 }
 
-/** Works off the statement's queue (PostgreSQL's AFTER-trigger order; checks of new child keys), then the snapshot crosscheck. */
+/**
+ * Works off the statement's queue (PostgreSQL's AFTER-trigger order; checks of new child keys), writes the
+ * jobs of queued relations (the outbox), then makes the snapshot crosscheck.
+ */
 async function finishStatement(context: EnforcementContext, state: StatementState, action: ViolatingAction): Promise<void> {
   for (let event = state.queue.shift(); event; event = state.queue.shift()) {
     if (event.kind === 'action') await applyAction(context, event, state)
@@ -49,6 +53,7 @@ async function finishStatement(context: EnforcementContext, state: StatementStat
       await checkParentsExist(context, event.relation, event.keys, action)
     }
   }
+  await flushOutbox(context, state)
   if (state.removed.length === 0 || !(await usesTransactionSnapshot(context))) return
   for (const { relation, keys } of state.removed) {
     const absent = await absentKeys(context, relation, keys)
@@ -77,6 +82,17 @@ export async function enforceStatement(context: EnforcementContext, compiled: Co
     )
   }
   await finishStatement(context, state, action)
+  return result
+}
+
+/** Runs a write refguard generated (a queued job's batch) with everything it sets off, as a user's statement would. */
+export async function enforceWrite(
+  context: EnforcementContext,
+  spec: WriteSpec,
+  state: StatementState = newStatementState(),
+): Promise<QueryResult<unknown>> {
+  const result = await processWrite(context, spec, state, false)
+  await finishStatement(context, state, spec.kind)
   return result
 }
 

@@ -13,11 +13,14 @@ import { RelationGraph } from '../model/graph.js'
 import type { Relation, TableRef } from '../model/relation.js'
 import { schemasByDatabase, withSchemas } from '../model/resolve-schemas.js'
 import { validateRelation } from '../model/validate.js'
+import { assertJobTables } from '../queue/tables.js'
 import { type RepairOptions, type RepairReport, runRepair } from '../repair/repair.js'
 import { BoundDriver } from './bound-driver.js'
 import type { EnforcementContext, SoftDeleteColumn } from './context.js'
 import { crosscheckRemovedKeys } from './crosscheck.js'
 import { EnforcingDriver } from './enforcing-driver.js'
+import { ownTransactions, registerEngine } from './own-transaction.js'
+import { isQueueable } from './queued-actions.js'
 import { SchemaFacts } from './schema-facts.js'
 
 /** Relations over a Kysely instance you already have. */
@@ -74,7 +77,7 @@ function providedDatabase(db: Kysely<any>): Database {
 }
 
 /** Relations that cannot be enforced in this version, or against this schema, stop createGuard with every reason. */
-function assertEnforceable(relations: Relation[], schema: SchemaInfo, file: string | undefined): void {
+function assertEnforceable(relations: Relation[], schema: SchemaInfo, family: 'postgres' | 'mysql', file: string | undefined): void {
   const problems: string[] = []
   for (const relation of relations) {
     if (relation.child.database !== relation.parent.database) {
@@ -82,9 +85,10 @@ function assertEnforceable(relations: Relation[], schema: SchemaInfo, file: stri
         `relation "${relation.name}": its parent is in another database ("${relation.parent.database}"); cross-database enforcement is not available yet`,
       )
     }
-    if (relation.mode !== 'inline') {
+    if (relation.mode === 'scheduled') {
       problems.push(`relation "${relation.name}": mode "${relation.mode}" is not available yet; use mode "inline"`)
     }
+    if (relation.mode === 'queued') problems.push(...queuedProblems(relation, schema, family))
     for (const finding of validateRelation(relation, schema, schema)) {
       if (finding.severity === 'error') problems.push(`${finding.message} (fix: ${finding.fix})`)
     }
@@ -95,6 +99,25 @@ function assertEnforceable(relations: Relation[], schema: SchemaInfo, file: stri
       fix: 'correct the relations (or the schema) and create the guard again',
     })
   }
+}
+
+/**
+ * Why a queued relation cannot work: queued mode applies CASCADE, SET NULL and SET DEFAULT later, in a worker;
+ * RESTRICT and NO ACTION are checks, which cannot wait (a relation's other action may be one: it is checked inline).
+ */
+function queuedProblems(relation: Relation, schema: SchemaInfo, family: 'postgres' | 'mysql'): string[] {
+  if (!isQueueable(relation.onDelete) && !isQueueable(relation.onUpdate)) {
+    return [
+      `relation "${relation.name}": mode "queued" needs ON DELETE or ON UPDATE CASCADE, SET NULL or SET DEFAULT, but it has ON DELETE ${relation.onDelete.toUpperCase()} and ON UPDATE ${relation.onUpdate.toUpperCase()}, which are checks and cannot wait for a worker; make it inline, or give it an action to queue`,
+    ]
+  }
+  const child = findTable(schema, relation.child)
+  if (family === 'mysql' && child && child.primaryKey.length === 0) {
+    return [
+      `relation "${relation.name}": mode "queued" works through ${relation.child.table} in batches by primary key, and it has none; add a primary key or make the relation inline`,
+    ]
+  }
+  return []
 }
 
 function softDeleteLookup(config: ResolvedConfig, schema: SchemaInfo): (table: TableRef) => SoftDeleteColumn | undefined {
@@ -136,7 +159,8 @@ export async function createGuard(input: RefguardConfig | ResolvedConfig | Guard
     const database = await databases.get(config.defaultDatabase)
     const schema = await database.introspect(schemasByDatabase(config.relations).get(config.defaultDatabase) ?? [])
     const relations = config.relations.map((relation) => withSchemas(relation, new Map([[config.defaultDatabase, schema]])))
-    assertEnforceable(relations, schema, config.file)
+    assertEnforceable(relations, schema, database.dialect.family, config.file)
+    if (relations.some((relation) => relation.mode === 'queued')) await assertJobTables(database.db)
     const crosscheckDb = 'db' in input ? (input.crosscheckDb ?? input.db) : await sideConnection(config, databases)
     return buildGuard(config, databases, database, schema, relations, crosscheckDb)
   } catch (error) {
@@ -192,7 +216,7 @@ function buildGuard(
     createQueryCompiler: () => ({ compileQuery: (node, queryId) => executor.compileQuery(node, queryId) }),
   }
   const db = new Kysely<any>({ dialect })
-  return {
+  const guard: Guard = {
     db,
     unguarded: inner,
     relations,
@@ -203,4 +227,9 @@ function buildGuard(
       await databases.close()
     },
   }
+  registerEngine(
+    guard,
+    ownTransactions(inner, { compile: (node, queryId) => executor.compileQuery(node, queryId), engine: database.dialect.name }, context),
+  )
+  return guard
 }

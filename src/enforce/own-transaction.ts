@@ -1,0 +1,64 @@
+import { type Kysely, sql } from 'kysely'
+import { BoundConnection } from './bound-driver.js'
+import type { EnforcementContext } from './context.js'
+import { runDeferredChecks } from './enforce-statement.js'
+import type { ContextFactory, EnforcementSetup } from './enforcing-driver.js'
+import { Runner, type TransactionState } from './runner.js'
+
+/** What a queue worker needs of a guard beyond its public surface: its database and transactions with the engine. */
+export interface GuardEngine {
+  readonly family: 'postgres' | 'mysql'
+  /** The guard's database, without enforcement (`guard.unguarded`). */
+  readonly db: Kysely<any>
+  /** Runs `work` in a READ COMMITTED transaction of its own on one connection, with the engine's context; commits if it resolves. */
+  transaction<T>(work: (context: EnforcementContext) => Promise<T>): Promise<T>
+}
+
+/**
+ * Transactions for a worker's batches. READ COMMITTED on every engine: each statement sees what committed
+ * before it (a batch re-reads the parents after locking the children), and MySQL takes no gap locks that
+ * would hold up the application's inserts.
+ */
+export function ownTransactions(
+  inner: Kysely<any>,
+  setup: Pick<EnforcementSetup, 'compile' | 'engine'>,
+  context: ContextFactory,
+): GuardEngine {
+  const family = setup.engine === 'mysql' ? 'mysql' : 'postgres'
+  const begin =
+    family === 'mysql' ? ['set transaction isolation level read committed', 'start transaction'] : ['begin isolation level read committed']
+  return {
+    family,
+    db: inner,
+    transaction: (work) =>
+      inner.connection().execute(async (bound) => {
+        const transaction: TransactionState = { active: true, isolation: 'read committed', deferred: [], ownRows: new Map() }
+        const runner = new Runner(new BoundConnection(bound, () => {}), setup.compile, setup.engine, transaction)
+        const engineContext = context(runner)
+        for (const statement of begin) await runner.run(sql.raw(statement))
+        try {
+          const result = await work(engineContext)
+          await runDeferredChecks(engineContext, transaction.deferred)
+          await runner.run(sql.raw('commit'))
+          return result
+        } catch (error) {
+          await runner.run(sql.raw('rollback')).catch(() => {})
+          throw error
+        }
+      }),
+  }
+}
+
+const engines = new WeakMap<object, GuardEngine>()
+
+/** Records the engine of a guard, for `engineOf`. */
+export function registerEngine(guard: object, engine: GuardEngine): void {
+  engines.set(guard, engine)
+}
+
+/** The engine of a guard made by `createGuard`. */
+export function engineOf(guard: object): GuardEngine {
+  const engine = engines.get(guard)
+  if (!engine) throw new TypeError('not a guard made by createGuard()')
+  return engine
+}
