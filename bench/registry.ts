@@ -1,7 +1,8 @@
 import { auditBenchmark } from './audit.js'
+import { cascadeBenchmark } from './cascade.js'
 import { enforceBenchmark } from './enforce.js'
 import { repairBenchmark } from './repair.js'
 import type { Benchmark } from './support/benchmark.js'
 
 /** Every benchmark `bench/run.ts` knows, by name. */
-export const BENCHMARKS: readonly Benchmark[] = [auditBenchmark, enforceBenchmark, repairBenchmark]
+export const BENCHMARKS: readonly Benchmark[] = [auditBenchmark, enforceBenchmark, repairBenchmark, cascadeBenchmark]
