@@ -35,7 +35,7 @@ export function stepWalk(step: RepairStep, relation: Relation, child: TableInfo)
 }
 
 /** Packs keys (with their row counts) into groups of at most `batchSize` rows; a bigger key is a group alone. */
-export function packKeys(counts: Array<{ key: unknown; rows: number }>, batchSize: number, from?: bigint): KeyGroup[] {
+function packKeys(counts: Array<{ key: unknown; rows: number }>, batchSize: number, from?: bigint): KeyGroup[] {
   const groups: KeyGroup[] = []
   let current: unknown[] = []
   let rows = 0
@@ -53,7 +53,7 @@ export function packKeys(counts: Array<{ key: unknown; rows: number }>, batchSiz
 }
 
 /** The tables and sizes an orphan step's key walk needs. */
-export interface KeyWalkContext {
+interface KeyWalkContext {
   db: Kysely<any>
   family: 'postgres' | 'mysql'
   relation: Relation
