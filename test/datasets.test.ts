@@ -4,9 +4,10 @@ import { runCheck } from '../src/audit/check.js'
 import { resolveConfig } from '../src/config/normalize.js'
 import type { RelationInput } from '../src/config/types.js'
 import { DatabaseSet } from '../src/db/database-set.js'
+import { readTableParents } from '../src/db/table-parents.js'
+import { relationsFromForeignKeys } from '../src/migrate/from-foreign-keys.js'
 import { createTestDatabase, DIALECTS, type TestDatabase, type TestDialect } from './support/databases.js'
 import { dropForeignKeys, loadNorthwind, loadSakila } from './support/datasets.js'
-import { readTableParents, relationsFromForeignKeys } from './support/relations-from-fks.js'
 
 /** A real sample database, and the orphans the test injects into it once its foreign keys are dropped. */
 interface Dataset {

@@ -20,6 +20,9 @@ const HEADINGS = [
   '3. shop: a retailer',
   '4. shop, enforced',
   '5. legacy, repaired',
+  '6. kitchen, three ways',
+  '7. every schema, inferred',
+  '8. split in two',
   'Run it on your own database',
 ]
 

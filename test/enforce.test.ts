@@ -57,7 +57,7 @@ for (const dialect of DIALECTS) {
     beforeAll(async () => {
       test = await createTestDatabase(dialect, 'enforce')
       await test.exec(SCHEMA)
-      guard = await createGuard({ db: test.db, relations: RELATIONS, softDelete: { customers: { column: 'deleted_at' } } })
+      guard = await createGuard({ db: test.db, relations: RELATIONS })
     })
     beforeEach(async () => {
       for (const table of TABLES) await sql`delete from ${sql.id(table)}`.execute(test.db)
@@ -125,8 +125,14 @@ for (const dialect of DIALECTS) {
     })
 
     it('treats soft-deleted parents as absent', async () => {
-      const error = await integrityFailure(guard.db.insertInto('orders').values({ id: 30, customer_id: 3 }).execute())
-      expect(error.key).toEqual({ customer_id: 3 })
+      const soft = await createGuard({ db: test.db, relations: RELATIONS, softDelete: { customers: { column: 'deleted_at' } } })
+      try {
+        const error = await integrityFailure(soft.db.insertInto('orders').values({ id: 30, customer_id: 3 }).execute())
+        expect(error.key).toEqual({ customer_id: 3 })
+        await soft.db.insertInto('orders').values({ id: 31, customer_id: 2 }).execute()
+      } finally {
+        await soft.close()
+      }
     })
 
     it('applies MATCH SIMPLE and MATCH FULL to NULLs in keys', async () => {

@@ -1,8 +1,10 @@
 import type { Kysely } from 'kysely'
 import type { ResolvedConfig } from '../config/normalize.js'
+import { crossDatabaseKeyPlan, crossDatabaseParentHasKey, type RelationDatabases, scanCrossDatabase } from '../crossdb/check-relation.js'
+import { crossDatabaseOrphanFix, crossDatabaseSchemaFindings } from '../crossdb/findings.js'
+import { isCrossDatabase, type KeyPlan } from '../crossdb/key-plan.js'
 import type { DatabaseSet } from '../db/database-set.js'
 import { findColumn, findTable, hasUniqueKey, type SchemaInfo, type TableInfo } from '../db/schema-info.js'
-import { UsageError } from '../errors.js'
 import { RelationGraph } from '../model/graph.js'
 import { describeSide, qualifiedName, type Relation, tableId } from '../model/relation.js'
 import { schemasByDatabase, withSchemas } from '../model/resolve-schemas.js'
@@ -66,14 +68,6 @@ function fixLevels(graph: RelationGraph, relations: Relation[]): Map<string, num
   return new Map(relations.map((relation) => [relation.name, ranks.indexOf(rank.get(tableId(relation.child)) as number)]))
 }
 
-function refuseCrossDatabase(relation: Relation): void {
-  if (relation.child.database === relation.parent.database) return
-  throw new UsageError(
-    `relation "${relation.name}" has its parent in database "${relation.parent.database}" and its child in "${relation.child.database}": cross-database checks are not supported yet`,
-    `check it with --relation on the other relations, or keep both tables in one database`,
-  )
-}
-
 /** Everything one relation's data phase needs. */
 interface DataPhase {
   db: Kysely<any>
@@ -82,6 +76,8 @@ interface DataPhase {
   deadline: Deadline
   level: number
   options: CheckOptions
+  /** The databases of the relation's child and parent tables (the same one unless the relation crosses databases). */
+  databases: RelationDatabases
 }
 
 /** Why PostgreSQL cannot count a relation at all: a child key column it cannot compare with the parent's without a cast. */
@@ -102,7 +98,8 @@ function emptyResult(context: RelationContext, level: number): RelationResult {
   return {
     name: asWritten.name,
     child: describeSide(asWritten.child),
-    parent: describeSide(asWritten.parent),
+    // A parent in another database is named as the shorthand writes it: `billing:customers(id)`.
+    parent: isCrossDatabase(asWritten) ? `${asWritten.parent.database}:${describeSide(asWritten.parent)}` : describeSide(asWritten.parent),
     childTable: qualifiedName(asWritten.child),
     parentTable: qualifiedName(asWritten.parent),
     rowsChecked: 0,
@@ -117,13 +114,20 @@ function emptyResult(context: RelationContext, level: number): RelationResult {
   }
 }
 
-/** Counts one relation and derives its data findings: sentinels, optional NOT NULL keys, orphans and what their fix orphans next. */
-async function checkRelationData(context: RelationContext, phase: DataPhase): Promise<{ result: RelationResult; findings: Finding[] }> {
+/**
+ * Counts one relation and derives its data findings: sentinels, optional NOT NULL keys, orphans and what their fix
+ * orphans next. `crossPlan` is set for a relation across databases: its count is the paged anti-join of crossdb/.
+ */
+async function checkRelationData(
+  context: RelationContext,
+  phase: DataPhase,
+  crossPlan?: KeyPlan,
+): Promise<{ result: RelationResult; findings: Finding[] }> {
   const { relation, family } = context
   const started = performance.now()
   const column = sentinelColumn(context)
   const candidates = column ? sentinelCandidates(column, family) : []
-  const scan = await scanRelation(phase.db, phase.engine, family, relation, context, {
+  const scanOptions = {
     deadline: phase.deadline,
     parentUnique: hasUniqueKey(context.parent, relation.parent.columns),
     sentinels: candidates,
@@ -131,7 +135,10 @@ async function checkRelationData(context: RelationContext, phase: DataPhase): Pr
     ...(phase.options.chunkRows ? { chunkRows: phase.options.chunkRows } : {}),
     ...(phase.options.chunkTimeoutMs ? { chunkTimeoutMs: phase.options.chunkTimeoutMs } : {}),
     ...(phase.options.onProgress ? { onProgress: phase.options.onProgress } : {}),
-  })
+  }
+  const scan = crossPlan
+    ? await scanCrossDatabase(context, phase.databases, crossPlan, scanOptions)
+    : await scanRelation(phase.db, phase.engine, family, relation, context, scanOptions)
   const counts = candidates.map((value, i) => ({ value, rows: scan.sentinelCounts[i] as number }))
   const sentinels = sentinelFindings(context, counts, scan.complete)
   const sentinelValues = sentinels.map((finding) => finding.value as string | number)
@@ -145,16 +152,19 @@ async function checkRelationData(context: RelationContext, phase: DataPhase): Pr
     complete: scan.complete,
     scan: scan.scan,
   }
-  if (scan.complete && scan.orphans > sentinelRows && !phase.deadline.expired()) {
+  // What deleting a cross-database relation's orphans orphans next is left to the repair's later rounds.
+  if (!crossPlan && scan.complete && scan.orphans > sentinelRows && !phase.deadline.expired()) {
     result.downstream = await downstreamEffects(phase.db, relation, phase.graph, sentinelValues)
   }
   const defaultValue = column && !column.nullable ? sentinelDefault(column) : undefined
+  const hasKey = (value: string | number) =>
+    crossPlan ? crossDatabaseParentHasKey(context, phase.databases, crossPlan, value) : parentHasKey(phase.db, relation, value)
   const defaultHeld =
-    defaultValue === undefined ||
-    (!counts.some((count) => count.value === defaultValue && count.rows > 0) && (await parentHasKey(phase.db, relation, defaultValue)))
+    defaultValue === undefined || (!counts.some((count) => count.value === defaultValue && count.rows > 0) && (await hasKey(defaultValue)))
   const optional = defaultHeld ? [] : optionalNotNullFindings(context, defaultValue)
   result.ms = Math.round(performance.now() - started)
-  return { result, findings: [...sentinels, ...optional, ...orphanFindings(context, result, sentinelValues, sentinelRows)] }
+  const orphans = orphanFindings(context, result, sentinelValues, sentinelRows)
+  return { result, findings: [...sentinels, ...optional, ...(crossPlan ? crossDatabaseOrphanFix(orphans, context) : orphans)] }
 }
 
 /**
@@ -172,7 +182,6 @@ export async function runCheck(config: ResolvedConfig, databases: DatabaseSet, o
     unknownReferenceFindings(relation, schemaOf(relation.child.database), schemaOf(relation.parent.database)),
   )
   if (unknown.length > 0) throw new SchemaMismatchError(unknown)
-  for (const relation of ordered) refuseCrossDatabase(relation)
 
   const levels = fixLevels(graph, ordered)
   const deadline = new Deadline(options.maxTimeMs)
@@ -181,6 +190,7 @@ export async function runCheck(config: ResolvedConfig, databases: DatabaseSet, o
   const findings: Finding[] = []
   for (const relation of ordered) {
     const database = await databases.get(relation.child.database)
+    const relationDatabases = { child: database, parent: await databases.get(relation.parent.database) }
     const context: RelationContext = {
       relation,
       asWritten: selected.find((candidate) => candidate.name === relation.name) as Relation,
@@ -190,16 +200,25 @@ export async function runCheck(config: ResolvedConfig, databases: DatabaseSet, o
     }
     if (!engines.has(database.name)) engines.set(database.name, await detectEngine(database.db, database.dialect.name))
     const engine = engines.get(database.name) as AuditEngine
-    const phase = { db: database.db, engine, graph, deadline, level: levels.get(relation.name) as number, options }
-    const uncomparable = uncomparableKey(context)
+    const phase = {
+      db: database.db,
+      engine,
+      graph,
+      deadline,
+      level: levels.get(relation.name) as number,
+      options,
+      databases: relationDatabases,
+    }
+    const crossPlan = isCrossDatabase(relation) ? crossDatabaseKeyPlan(context, relationDatabases) : undefined
+    const uncomparable = crossPlan ? ('problem' in crossPlan ? `not counted: ${crossPlan.problem}` : undefined) : uncomparableKey(context)
     const data = uncomparable
       ? {
           result: { ...emptyResult(context, phase.level), scan: { mode: 'skipped' as const, chunks: 0, note: uncomparable } },
           findings: [],
         }
-      : await checkRelationData(context, phase)
+      : await checkRelationData(context, phase, crossPlan && !('problem' in crossPlan) ? crossPlan : undefined)
     results.push(data.result)
-    findings.push(...schemaFindings(context), ...data.findings)
+    findings.push(...(crossPlan ? crossDatabaseSchemaFindings(context, crossPlan) : schemaFindings(context)), ...data.findings)
   }
   findings.push(...cycleFindings(graph))
   const marked = options.baseline ? markBaseline(findings, options.baseline) : findings

@@ -2,9 +2,13 @@ import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import { registerCheck } from './check.js'
 import { registerDemo } from './demo.js'
+import { registerInfer } from './infer.js'
+import { registerImport } from './import.js'
 import { registerInit } from './init.js'
+import { registerMigrate } from './migrate.js'
 import { registerRepair, registerRestore } from './repair.js'
 import { registerStatus } from './status.js'
+import { registerSweep } from './sweep.js'
 import { registerWorker } from './worker.js'
 import { EXIT } from './run-command.js'
 
@@ -21,7 +25,11 @@ export function buildProgram(): Command {
   registerCheck(program)
   registerRepair(program)
   registerRestore(program)
+  registerInfer(program)
+  registerMigrate(program)
+  registerImport(program)
   registerWorker(program)
+  registerSweep(program)
   registerStatus(program)
   registerDemo(program)
   for (const command of program.commands) command.exitOverride()

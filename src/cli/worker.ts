@@ -19,6 +19,7 @@ interface WorkerCommandOptions extends CommonOptions {
   broker?: string
   queue?: string
   relay: boolean
+  keepDone: number
 }
 
 function jobLine(event: JobEvent, json: boolean): string {
@@ -48,6 +49,14 @@ export function registerWorker(program: Command): void {
     .option('--max-attempts <n>', 'failed attempts after which a job is dead-lettered', integerOption('--max-attempts'), 5)
     .addOption(duration('--lease <duration>', "how long a claimed job stays this worker's without a batch committing", 60_000, '60s'))
     .addOption(duration('--backoff <duration>', 'wait before retrying a failed job, doubling per attempt', 1000, '1s'))
+    .addOption(
+      duration(
+        '--keep-done <duration>',
+        'how long done jobs stay in refguard_jobs (dead jobs stay until removed)',
+        7 * 24 * 3_600_000,
+        '168h',
+      ),
+    )
     .addOption(
       new Option(
         '--poll <duration>',
@@ -92,6 +101,7 @@ export function registerWorker(program: Command): void {
           leaseMs: options.lease,
           backoffMs: options.backoff,
           pollMs: options.poll,
+          keepDoneMs: options.keepDone,
           once: Boolean(options.once),
           onJob: (event) => process.stdout.write(`${jobLine(event, json)}\n`),
           onError: (error) => say(`${error instanceof Error ? error.message : String(error)} (trying again)`),

@@ -91,11 +91,18 @@ function resolveRelation(
   }
   const childDatabase = input.child.database ?? context.defaultDatabase
   const parentDatabase = input.parent.database ?? childDatabase
-  for (const database of [childDatabase, parentDatabase]) {
+  for (const [side, database] of [
+    ['child', childDatabase],
+    ['parent', parentDatabase],
+  ] as const) {
     if (!context.databases.includes(database)) {
-      fail(
-        `unknown database "${database}"${didYouMean(database, context.databases)}`,
-        `add it under "databases" or use one of: ${context.databases.join(', ')}`,
+      throw new ConfigError(
+        `relation "${input.name ?? defaultRelationName(input.child)}": its ${side} table is in unknown database "${database}"${didYouMean(database, context.databases)}`,
+        {
+          file: context.file,
+          path: `${path}.${side}.database`,
+          fix: `add it under "databases" or use one of: ${context.databases.join(', ')}`,
+        },
       )
     }
   }
@@ -140,6 +147,45 @@ function resolveRelation(
   return relation
 }
 
+/** Whether a `softDelete` key (`table` or `schema.table`) names the relation's parent table. */
+function namesParent(key: string, relation: Relation): boolean {
+  const [first, second] = key.split('.')
+  return second === undefined ? first === relation.parent.table : first === relation.parent.schema && second === relation.parent.table
+}
+
+/**
+ * Scheduled mode belongs to the parent table: a relation whose parent is soft-deleted runs scheduled (its
+ * deletes become soft deletes, and the sweeper acts on the children), and scheduled needs a soft-delete column.
+ */
+function withScheduledMode(
+  relation: Relation,
+  explicitMode: RelationInput['mode'],
+  softDeleted: string[],
+  where: { file?: string; path: string },
+): Relation {
+  const key = softDeleted.find((candidate) => namesParent(candidate, relation))
+  if (key && explicitMode && explicitMode !== 'scheduled') {
+    throw new ConfigError(
+      `relation "${relation.name}" has mode "${explicitMode}", but its parent table ${key} is soft-deleted (softDelete.${key}): deletes of ${key} are soft deletes, and the sweeper acts on their children`,
+      {
+        ...where,
+        fix: `remove "mode" from the relation (it runs scheduled), or remove softDelete.${key}`,
+      },
+    )
+  }
+  if (key) return { ...relation, mode: 'scheduled' }
+  if (relation.mode === 'scheduled') {
+    throw new ConfigError(
+      `relation "${relation.name}" is scheduled, but its parent table ${relation.parent.table} has no soft-delete column`,
+      {
+        ...where,
+        fix: `add softDelete: { ${relation.parent.table}: { column: 'deleted_at' } } (a nullable timestamp, or a boolean flag), or use mode "inline" or "queued"`,
+      },
+    )
+  }
+  return relation
+}
+
 /** Validates a raw config object and applies defaults; throws ConfigError naming the path and the fix. */
 export function resolveConfig(raw: unknown, options: { file?: string; baseDir?: string } = {}): ResolvedConfig {
   const { file } = options
@@ -158,9 +204,17 @@ export function resolveConfig(raw: unknown, options: { file?: string; baseDir?: 
   const names = Object.keys(databases)
   const defaultDatabase = names.includes('main') ? 'main' : (names[0] as string)
   const context = { file, databases: names, defaultDatabase }
-  const relations = config.relations.map((entry, index) =>
-    resolveRelation(parseRelation(entry, index, file), index, config.defaults ?? {}, context),
+  const inputs = config.relations.map((entry, index) => parseRelation(entry, index, file))
+  const softDelete = Object.fromEntries(
+    Object.entries(config.softDelete ?? {}).map(([table, value]) => [
+      table,
+      { column: value.column, keepParent: value.keepParent ?? false },
+    ]),
   )
+  const relations = inputs.map((input, index) => {
+    const relation = resolveRelation(input, index, config.defaults ?? {}, context)
+    return withScheduledMode(relation, input.mode, Object.keys(softDelete), { file, path: `relations[${index}]` })
+  })
   const seen = new Map<string, number>()
   relations.forEach((relation, index) => {
     const earlier = seen.get(relation.name)
@@ -173,12 +227,6 @@ export function resolveConfig(raw: unknown, options: { file?: string; baseDir?: 
     }
     seen.set(relation.name, index)
   })
-  const softDelete = Object.fromEntries(
-    Object.entries(config.softDelete ?? {}).map(([table, value]) => [
-      table,
-      { column: value.column, keepParent: value.keepParent ?? false },
-    ]),
-  )
   const resolved: ResolvedConfig = { baseDir: options.baseDir ?? process.cwd(), databases, defaultDatabase, relations, softDelete }
   if (file) resolved.file = file
   return resolved

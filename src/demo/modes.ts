@@ -82,6 +82,31 @@ async function queued(db: Kysely<any>): Promise<string> {
   })
 }
 
+/** Scheduled: the delete marks the recipe (soft delete); the sweeper runs the cascade later, then deletes the recipe. */
+async function scheduled(db: Kysely<any>): Promise<string> {
+  await sql`alter table kitchen.recipes add column deleted_at timestamptz`.execute(db)
+  const softDelete = { 'kitchen.recipes': { column: 'deleted_at' } }
+  const guard = await createGuard({ db, relations: kitchenRelations('scheduled'), softDelete })
+  return mode("scheduled (softDelete: { 'kitchen.recipes': { column: 'deleted_at' } }, and a sweeper)", guard, async () => {
+    const id = await recipeId(db, 'Guacamole')
+    const before = await childrenOfId(db, id)
+    await guard.db.deleteFrom('kitchen.recipes').where('id', '=', id).execute()
+    const { rows } = await sql<{ marked: unknown }>`select count(*) as marked from kitchen.recipes where deleted_at is not null`.execute(db)
+    const pending = await childrenOfId(db, id)
+    const insert = await refusal(() =>
+      guard.db.insertInto('kitchen.steps').values({ recipe_id: id, position: 9, instruction: 'Serve.' }).execute(),
+    )
+    const report = await guard.sweep({ batchSize: 5 })
+    const rowsSwept = report.relations.reduce((sum, relation) => sum + relation.rows, 0)
+    const batches = report.relations.reduce((sum, relation) => sum + relation.batches, 0)
+    return [
+      `delete Guacamole (${before}): ${pc.green('ok')}; the row stays, marked (${countOf(Number(rows[0]?.marked), 'recipe')} with deleted_at set), and its children wait: ${pending}.`,
+      `a soft-deleted recipe is absent for its children: a new step for it is refused at once: ${insert}`,
+      `guard.sweep() (or refguard sweep --once, or --cron "*/5 * * * *"): ${countOf(rowsSwept, 'row')} deleted in ${countOf(batches, 'batch', 'batches')}, then ${countOf(report.tables[0]?.deleted ?? 0, 'recipe')} for good; left: ${await childrenOfId(db, id)}.`,
+    ]
+  })
+}
+
 /** The recipes of seed 000 deleted three ways: inline, queued and scheduled. */
 export async function modesSection(db: Kysely<any>): Promise<string> {
   return [
@@ -93,5 +118,6 @@ export async function modesSection(db: Kysely<any>): Promise<string> {
     ),
     await inline(db),
     await queued(db),
+    await scheduled(db),
   ].join('\n\n')
 }

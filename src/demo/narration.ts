@@ -77,7 +77,7 @@ export function exampleSection(
   ].join('\n\n')
 }
 
-/** How to run refguard on one's own database, and where the project is heading. */
+/** How to run refguard on one's own database. */
 export function closing(ms: number): string {
   return [
     heading('Run it on your own database'),
@@ -94,15 +94,13 @@ export function closing(ms: number): string {
       `${INDENT}3. refguard repair                              the plan; add --apply to run it, archived`,
       `${INDENT}   refguard restore RUN_ID --apply              puts back every row a run changed`,
       `${INDENT}4. refguard init && refguard worker             queued cascades: jobs committed with the delete, run by workers`,
-      `${INDENT}5. Exit codes: 0 clean, 1 orphans or other errors found, 2 usage, config or connection error.`,
+      `${INDENT}   refguard sweep --cron "*/5 * * * *"          scheduled cascades: soft-deleted parents swept in batches`,
+      `${INDENT}5. refguard infer --write                       relations nobody declared, found from names and data`,
+      `${INDENT}   refguard migrate to-soft | to-hard           between FOREIGN KEY constraints and relations, preflighted`,
+      `${INDENT}   refguard import prisma schema.prisma         the relations of a Prisma schema`,
+      `${INDENT}6. Exit codes: 0 clean, 1 orphans or other errors found, 2 usage, config or connection error.`,
+      `${INDENT}   refguard --help, and --help on every command, say more.`,
     ].join('\n'),
-    heading('Where refguard is heading'),
-    wrap(
-      'The design goes further: infer (relations found from names and data), ' +
-        'scheduled cascades (soft delete with a sweeper) and migrate (between these ' +
-        'relations and real FOREIGN KEY constraints). refguard --help lists the commands this version has.',
-      INDENT,
-    ),
     pc.dim(`Tour finished in ${seconds(ms)}.`),
   ].join('\n\n')
 }

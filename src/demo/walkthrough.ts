@@ -4,12 +4,14 @@ import { openDatabase } from '../db/connect.js'
 import { DatabaseSet } from '../db/database-set.js'
 import { enforcementSection } from './enforcement.js'
 import type { DemoExample } from './example.js'
+import { inferenceSection } from './inference.js'
 import { legacyExample } from './legacy.js'
 import { modesSection } from './modes.js'
 import { closing, exampleSection, introduction, loaded } from './narration.js'
 import { recipesExample } from './recipes.js'
 import { repairSection } from './repair.js'
 import { retailerExample } from './retailer.js'
+import { splitSection } from './split.js'
 
 const EXAMPLES: readonly DemoExample[] = [recipesExample, legacyExample, retailerExample]
 const MEMORY_URL = 'pglite://memory'
@@ -34,6 +36,9 @@ export async function runWalkthrough(write: (text: string) => void): Promise<voi
     const legacy = config.relations.filter((relation) => relation.child.schema === legacyExample.schema).map((relation) => relation.name)
     write(await repairSection(config, databases, database.db, legacy))
     write(`${await modesSection(database.db)}\n\n`)
+    const schemas = EXAMPLES.map((example) => example.schema)
+    write(`${await inferenceSection(database, config, schemas)}\n\n`)
+    write(`${await splitSection()}\n\n`)
   } finally {
     await database.close()
   }

@@ -1,7 +1,7 @@
 import { sql } from 'kysely'
 import { tableSql } from '../db/identifiers.js'
 import type { Relation } from '../model/relation.js'
-import type { EnforcementContext } from './context.js'
+import type { EnforcementContext, SoftDeleteColumn } from './context.js'
 import type { ViolatingAction } from './errors.js'
 import { chunks, type KeyTuple } from './keys.js'
 import { matchFullError, missingParentError, stillReferencedError } from './messages.js'
@@ -23,12 +23,16 @@ export function childFilter(relation: Relation, alias: string): Sql {
   )
 }
 
+/** The condition that a row is not soft-deleted yet; a NULL flag counts as not deleted. */
+export function notSoftDeleted(soft: SoftDeleteColumn, alias: string): Sql {
+  const column = sql.id(alias, soft.column)
+  return soft.flag ? sql`${column} is not true` : sql`${column} is null`
+}
+
 /** The condition that a parent row (aliased `alias`) counts as present: not soft-deleted. */
 export function presentSql(context: EnforcementContext, relation: Relation, alias: string): Sql {
   const soft = context.softDelete(relation.parent)
-  if (!soft) return sql`1 = 1`
-  const column = sql.id(alias, soft.column)
-  return soft.flag ? sql`not ${column}` : sql`${column} is null`
+  return soft ? notSoftDeleted(soft, alias) : sql`1 = 1`
 }
 
 /** Types to cast key parameters to, so PostgreSQL compares values as the columns' own types. */
@@ -125,6 +129,9 @@ export async function checkParentsExist(
   keys: KeyTuple[],
   action: ViolatingAction,
 ): Promise<void> {
+  if (context.remoteParents && relation.parent.database !== relation.child.database) {
+    return context.remoteParents.check(context.runner.transaction, relation, keys, action)
+  }
   for (const chunk of chunks(keys, CHUNK)) {
     const locked = await context.runner.run(lockParentsSql(context, relation, chunk))
     if (locked.rows.length === chunk.length) continue

@@ -1,6 +1,7 @@
 import type { RelationGraph } from '../model/graph.js'
 import type { Relation, TableRef } from '../model/relation.js'
 import type { KeyTuple } from './keys.js'
+import type { RemoteParents } from './remote-parent.js'
 import type { Runner } from './runner.js'
 import type { SchemaFacts } from './schema-facts.js'
 
@@ -8,6 +9,8 @@ import type { SchemaFacts } from './schema-facts.js'
 export interface SoftDeleteColumn {
   column: string
   flag: boolean
+  /** The sweeper leaves the soft-deleted row in place once its children are dealt with. */
+  keepParent: boolean
 }
 
 /** Everything the engine consults while enforcing one statement. */
@@ -23,6 +26,8 @@ export interface EnforcementContext {
   crosscheck(relation: Relation, keys: KeyTuple[]): Promise<void>
   /** The queued job whose batch this statement is: the jobs it enqueues record it as their parent. */
   job?: string
+  /** Parent checks of relations whose parent table is in another database (remote-parent.ts); absent when none is. */
+  remoteParents?: RemoteParents
 }
 
 /** A referential action or check waiting its turn, as PostgreSQL queues its AFTER triggers. */
@@ -64,4 +69,9 @@ export interface QueuedAction {
 /** A fresh statement state. */
 export function newStatementState(): StatementState {
   return { queue: [], removed: [], updatePath: [], deleting: new Set(), outbox: [], trusted: new Set() }
+}
+
+/** Whether the relation's checks wait for commit (`deferrable initially deferred`, inside a transaction). */
+export function deferred(context: EnforcementContext, relation: Relation): boolean {
+  return relation.deferrable && relation.initiallyDeferred && context.runner.transaction.active
 }

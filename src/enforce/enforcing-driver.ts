@@ -22,6 +22,8 @@ export interface EnforcementSetup {
   engine: Runner['engine']
   guardedTables: Set<string>
   context: ContextFactory
+  /** Called once a transaction has committed or rolled back (releases what it held elsewhere: remote parent locks). */
+  endTransaction?: (transaction: TransactionState) => Promise<void>
 }
 
 let savepointCounter = 0
@@ -79,13 +81,22 @@ class EnforcingConnection implements DatabaseConnection {
       throw error
     } finally {
       this.defaultIsolation = this.transaction.isolation
-      this.resetTransaction()
+      await this.endTransaction()
     }
   }
 
   streamQuery<R>(compiled: CompiledQuery, chunkSize: number): AsyncIterableIterator<QueryResult<R>> {
     needsEnforcement(compiled, this.setup.guardedTables)
     return this.inner.streamQuery<R>(compiled, chunkSize)
+  }
+
+  /** Lets go of what the finished transaction held, then starts from a clean state. */
+  async endTransaction(): Promise<void> {
+    try {
+      await this.setup.endTransaction?.(this.transaction)
+    } finally {
+      this.resetTransaction()
+    }
   }
 
   resetTransaction(): void {
@@ -129,18 +140,15 @@ export class EnforcingDriver implements Driver {
       const runner = enforcing.runner()
       await runDeferredChecks(this.setup.context(runner), enforcing.transaction.deferred)
     } catch (error) {
-      await this.inner.rollbackTransaction(enforcing.inner)
-      enforcing.resetTransaction()
+      await this.inner.rollbackTransaction(enforcing.inner).finally(() => enforcing.endTransaction())
       throw error
     }
-    await this.inner.commitTransaction(enforcing.inner)
-    enforcing.resetTransaction()
+    await this.inner.commitTransaction(enforcing.inner).finally(() => enforcing.endTransaction())
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     const enforcing = connection as EnforcingConnection
-    enforcing.resetTransaction()
-    await this.inner.rollbackTransaction(enforcing.inner)
+    await this.inner.rollbackTransaction(enforcing.inner).finally(() => enforcing.endTransaction())
   }
 
   async savepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {

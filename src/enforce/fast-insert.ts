@@ -52,7 +52,9 @@ export async function tryFastInsert(context: EnforcementContext, node: InsertQue
   const target = resolveTarget(node.into, 'insert')
   const table = context.tableRef(target)
   const relations = graph.parentsOf(table)
-  if (relations.length === 0 || graph.childrenOf(table).length > 0) return undefined
+  // A parent in another database cannot be locked by a statement on this one.
+  if (relations.length === 0 || graph.childrenOf(table).length > 0 || relations.some((r) => r.parent.database !== r.child.database))
+    return undefined
   const columns = [...new Set(relations.flatMap((relation) => [...relation.child.columns, ...Object.keys(relation.child.where ?? {})]))]
   const rows = literalRows(context, node, columns)
   if (!rows) return undefined

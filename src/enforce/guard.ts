@@ -15,10 +15,13 @@ import { schemasByDatabase, withSchemas } from '../model/resolve-schemas.js'
 import { validateRelation } from '../model/validate.js'
 import { assertJobTables } from '../queue/tables.js'
 import { type RepairOptions, type RepairReport, runRepair } from '../repair/repair.js'
+import { type SweepOptions, type SweepReport, sweep } from '../sweep/sweep.js'
 import { BoundDriver } from './bound-driver.js'
 import type { EnforcementContext, SoftDeleteColumn } from './context.js'
 import { crosscheckRemovedKeys } from './crosscheck.js'
 import { EnforcingDriver } from './enforcing-driver.js'
+import { type RemoteParents, remoteParentsFor } from './remote-parent.js'
+import type { TransactionState } from './runner.js'
 import { ownTransactions, registerEngine } from './own-transaction.js'
 import { isQueueable } from './queued-actions.js'
 import { SchemaFacts } from './schema-facts.js'
@@ -48,6 +51,8 @@ export interface Guard {
   check(options?: CheckOptions): Promise<CheckReport>
   /** The same report as `refguard repair --json`: a dry run unless `apply`. */
   repair(options?: RepairOptions): Promise<RepairReport>
+  /** Scheduled mode's sweeper, once: acts on the children of soft-deleted parents, then deletes the parents (see `refguard sweep`). */
+  sweep(options?: SweepOptions): Promise<SweepReport>
   /** Closes what the guard opened (a Kysely you passed in stays open). */
   close(): Promise<void>
 }
@@ -77,25 +82,27 @@ function providedDatabase(db: Kysely<any>): Database {
 }
 
 /** Relations that cannot be enforced in this version, or against this schema, stop createGuard with every reason. */
-function assertEnforceable(relations: Relation[], schema: SchemaInfo, family: 'postgres' | 'mysql', file: string | undefined): void {
-  const problems: string[] = []
+function assertEnforceable(config: ResolvedConfig, relations: Relation[], schema: SchemaInfo, family: 'postgres' | 'mysql'): void {
+  const problems: string[] = softDeleteProblems(config, schema)
   for (const relation of relations) {
     if (relation.child.database !== relation.parent.database) {
-      problems.push(
-        `relation "${relation.name}": its parent is in another database ("${relation.parent.database}"); cross-database enforcement is not available yet`,
-      )
-    }
-    if (relation.mode === 'scheduled') {
-      problems.push(`relation "${relation.name}": mode "${relation.mode}" is not available yet; use mode "inline"`)
+      // remoteParentsFor checks the parent side in its own database.
+      if (relation.mode !== 'inline') {
+        problems.push(
+          `relation "${relation.name}": its parent is in another database ("${relation.parent.database}"), and mode "${relation.mode}" across databases is not available yet; use mode "inline" (child writes are checked against the parent database)`,
+        )
+      }
+      continue
     }
     if (relation.mode === 'queued') problems.push(...queuedProblems(relation, schema, family))
+    if (relation.mode === 'scheduled') problems.push(...batchedChildProblems(relation, schema, family))
     for (const finding of validateRelation(relation, schema, schema)) {
       if (finding.severity === 'error') problems.push(`${finding.message} (fix: ${finding.fix})`)
     }
   }
   if (problems.length > 0) {
     throw new ConfigError(`cannot enforce ${problems.length === 1 ? 'a relation' : 'these relations'}:\n  ${problems.join('\n  ')}`, {
-      ...(file ? { file } : {}),
+      ...(config.file ? { file: config.file } : {}),
       fix: 'correct the relations (or the schema) and create the guard again',
     })
   }
@@ -111,28 +118,58 @@ function queuedProblems(relation: Relation, schema: SchemaInfo, family: 'postgre
       `relation "${relation.name}": mode "queued" needs ON DELETE or ON UPDATE CASCADE, SET NULL or SET DEFAULT, but it has ON DELETE ${relation.onDelete.toUpperCase()} and ON UPDATE ${relation.onUpdate.toUpperCase()}, which are checks and cannot wait for a worker; make it inline, or give it an action to queue`,
     ]
   }
+  return batchedChildProblems(relation, schema, family)
+}
+
+/** Workers and the sweeper act on children in batches by primary key (PostgreSQL can use ctid instead). */
+function batchedChildProblems(relation: Relation, schema: SchemaInfo, family: 'postgres' | 'mysql'): string[] {
   const child = findTable(schema, relation.child)
   if (family === 'mysql' && child && child.primaryKey.length === 0) {
     return [
-      `relation "${relation.name}": mode "queued" works through ${relation.child.table} in batches by primary key, and it has none; add a primary key or make the relation inline`,
+      `relation "${relation.name}": mode "${relation.mode}" works through ${relation.child.table} in batches by primary key, and it has none; add a primary key or make the relation inline`,
     ]
   }
   return []
 }
 
+/** Soft-delete columns that do not exist or cannot mark a row: a nullable timestamp (NULL = present) or a boolean flag. */
+function softDeleteProblems(config: ResolvedConfig, schema: SchemaInfo): string[] {
+  return Object.entries(config.softDelete).flatMap(([name, { column }]) => {
+    const [first, second] = name.split('.')
+    const table = findTable(schema, second ? { schema: first, table: second } : { table: first as string })
+    if (!table) return [`softDelete.${name}: table "${name}" does not exist; use the name of a table that is a relation's parent`]
+    const info = findColumn(table, column)
+    if (!info) {
+      return [
+        `softDelete.${name}: column "${column}" does not exist in ${name}; add it (e.g. ${column} timestamp null) or name an existing column`,
+      ]
+    }
+    if (!isFlag(info.type) && !info.nullable) {
+      return [
+        `softDelete.${name}: column "${column}" is NOT NULL, so it cannot hold NULL for rows that are not deleted; make it nullable, or use a boolean flag`,
+      ]
+    }
+    return []
+  })
+}
+
+function isFlag(type: string): boolean {
+  return type === 'boolean' || type === 'tinyint(1)'
+}
+
 function softDeleteLookup(config: ResolvedConfig, schema: SchemaInfo): (table: TableRef) => SoftDeleteColumn | undefined {
-  const entries = Object.entries(config.softDelete).map(([name, { column }]) => {
+  const entries = Object.entries(config.softDelete).map(([name, { column, keepParent }]) => {
     const [first, second] = name.split('.')
     const ref = second ? { schema: first, table: second } : { table: first as string }
     const info = findTable(schema, ref)
     const type = info ? findColumn(info, column)?.type : undefined
-    return { schema: ref.schema ?? schema.defaultSchema, table: ref.table, column, flag: type === 'boolean' || type === 'tinyint(1)' }
+    return { schema: ref.schema ?? schema.defaultSchema, table: ref.table, column, flag: type !== undefined && isFlag(type), keepParent }
   })
   return (table) => {
     const entry = entries.find(
       (candidate) => candidate.table === table.table && candidate.schema === (table.schema ?? schema.defaultSchema),
     )
-    return entry ? { column: entry.column, flag: entry.flag } : undefined
+    return entry ? { column: entry.column, flag: entry.flag, keepParent: entry.keepParent } : undefined
   }
 }
 
@@ -159,10 +196,11 @@ export async function createGuard(input: RefguardConfig | ResolvedConfig | Guard
     const database = await databases.get(config.defaultDatabase)
     const schema = await database.introspect(schemasByDatabase(config.relations).get(config.defaultDatabase) ?? [])
     const relations = config.relations.map((relation) => withSchemas(relation, new Map([[config.defaultDatabase, schema]])))
-    assertEnforceable(relations, schema, database.dialect.family, config.file)
+    assertEnforceable(config, relations, schema, database.dialect.family)
     if (relations.some((relation) => relation.mode === 'queued')) await assertJobTables(database.db)
     const crosscheckDb = 'db' in input ? (input.crosscheckDb ?? input.db) : await sideConnection(config, databases)
-    return buildGuard(config, databases, database, schema, relations, crosscheckDb)
+    const remoteParents = await remoteParentsFor(relations, schema, databases, config.file)
+    return buildGuard(config, databases, database, schema, relations, { crosscheckDb, remoteParents })
   } catch (error) {
     await databases.close()
     throw error
@@ -187,8 +225,9 @@ function buildGuard(
   database: Database,
   schema: SchemaInfo,
   relations: Relation[],
-  crosscheckDb: Kysely<any>,
+  links: { crosscheckDb: Kysely<any>; remoteParents: RemoteParents | undefined },
 ): Guard {
+  const { crosscheckDb, remoteParents } = links
   const inner = database.db
   const executor = inner.getExecutor()
   const graph = new RelationGraph(relations)
@@ -202,12 +241,15 @@ function buildGuard(
     softDelete,
     tableRef: (target) => ({ database: config.defaultDatabase, schema: target.schema ?? schema.defaultSchema, table: target.table }),
     crosscheck: (relation, keys) => crosscheckRemovedKeys(runner, crosscheckDb, relation, keys),
+    ...(remoteParents ? { remoteParents } : {}),
   })
+  const endTransaction = remoteParents ? (transaction: TransactionState) => remoteParents.finish(transaction) : undefined
   const driver = new EnforcingDriver(new BoundDriver(inner, database.dialect.family), {
     compile: (node, queryId) => executor.compileQuery(node, queryId),
     engine: database.dialect.name,
     guardedTables,
     context,
+    ...(endTransaction ? { endTransaction } : {}),
   })
   const dialect: Dialect = {
     createAdapter: () => executor.adapter,
@@ -222,6 +264,7 @@ function buildGuard(
     relations,
     check: (options) => runCheck(config, databases, options),
     repair: (options) => runRepair(config, databases, options),
+    sweep: (options) => sweep(guard, options),
     close: async () => {
       await db.destroy()
       await databases.close()
@@ -229,7 +272,15 @@ function buildGuard(
   }
   registerEngine(
     guard,
-    ownTransactions(inner, { compile: (node, queryId) => executor.compileQuery(node, queryId), engine: database.dialect.name }, context),
+    ownTransactions(
+      inner,
+      {
+        compile: (node, queryId) => executor.compileQuery(node, queryId),
+        engine: database.dialect.name,
+        ...(endTransaction ? { endTransaction } : {}),
+      },
+      context,
+    ),
   )
   return guard
 }

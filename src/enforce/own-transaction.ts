@@ -17,16 +17,23 @@ export interface GuardEngine {
 /**
  * Transactions for a worker's batches. READ COMMITTED on every engine: each statement sees what committed
  * before it (a batch re-reads the parents after locking the children), and MySQL takes no gap locks that
- * would hold up the application's inserts.
+ * would hold up the application's inserts. On a PostgreSQL server a batch commits without waiting for its
+ * WAL flush (`synchronous_commit = off`, for that transaction only): a server crash can lose the last
+ * batches, but their effects and their progress are lost together, and the job (or sweep) simply does them
+ * again; the application's own transactions, the outbox row among them, keep the server's setting.
  */
 export function ownTransactions(
   inner: Kysely<any>,
-  setup: Pick<EnforcementSetup, 'compile' | 'engine'>,
+  setup: Pick<EnforcementSetup, 'compile' | 'engine' | 'endTransaction'>,
   context: ContextFactory,
 ): GuardEngine {
   const family = setup.engine === 'mysql' ? 'mysql' : 'postgres'
   const begin =
-    family === 'mysql' ? ['set transaction isolation level read committed', 'start transaction'] : ['begin isolation level read committed']
+    family === 'mysql'
+      ? ['set transaction isolation level read committed', 'start transaction']
+      : setup.engine === 'postgres'
+        ? ['begin isolation level read committed; set local synchronous_commit = off']
+        : ['begin isolation level read committed']
   return {
     family,
     db: inner,
@@ -44,6 +51,8 @@ export function ownTransactions(
         } catch (error) {
           await runner.run(sql.raw('rollback')).catch(() => {})
           throw error
+        } finally {
+          await setup.endTransaction?.(transaction)
         }
       }),
   }

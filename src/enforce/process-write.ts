@@ -1,15 +1,15 @@
 import type { QueryResult } from 'kysely'
-import { sql } from 'kysely'
 import { type ReferentialAction, type Relation, type TableRef, tableId } from '../model/relation.js'
 import { cascadeDelete, cascadeUpdate, setChildren } from './actions.js'
 import { checkNotReferenced } from './checks.js'
-import type { EnforcementContext, StatementEvent, StatementState } from './context.js'
+import { deferred, type EnforcementContext, type StatementEvent, type StatementState } from './context.js'
+import { executeWrite } from './execute-write.js'
 import { compareIdentities, innodbRelationOrder } from './innodb-order.js'
 import { usesTransactionSnapshot } from './isolation.js'
 import { chunks, distinctKeys, type KeyTuple, keyId, keyStatus, sameKey } from './keys.js'
 import { identityColumns, type PreimageRow, readPreimage } from './preimage.js'
 import { queuesAction } from './queued-actions.js'
-import { keyInList } from './sql-parts.js'
+import { softDelete } from './soft-delete.js'
 import type { WriteSpec } from './write-spec.js'
 
 const CASCADE_CHUNK = 1000
@@ -30,11 +30,6 @@ function touches(assignments: Map<string, unknown>, columns: string[]): boolean 
 /** A relation's action for this kind of write. */
 function actionOf(relation: Relation, kind: WriteSpec['kind']): ReferentialAction {
   return kind === 'delete' ? relation.onDelete : relation.onUpdate
-}
-
-/** Whether the relation's checks wait for commit (`deferrable initially deferred`, inside a transaction). */
-export function deferred(context: EnforcementContext, relation: Relation): boolean {
-  return relation.deferrable && relation.initiallyDeferred && context.runner.transaction.active
 }
 
 /** Queues the new child keys of a relation for the end of the statement, or for commit when deferred. */
@@ -149,24 +144,6 @@ function distinctRows(rows: PreimageRow[], identity: string[]): PreimageRow[] {
   return [...seen.values()]
 }
 
-/** Runs the write itself; a statement the user wrote is narrowed to exactly the rows the preimage locked. */
-async function executeWrite(
-  context: EnforcementContext,
-  spec: WriteSpec,
-  rows: PreimageRow[],
-  identity: string[],
-  narrow: boolean,
-): Promise<QueryResult<unknown>> {
-  if (!narrow || identity.length === 0) return context.runner.runNode(spec.statement())
-  const refs = identity.map((column) => sql.id(spec.target.alias, column))
-  const lists = chunks(
-    rows.map((row) => row.identity),
-    CASCADE_CHUNK,
-  ).map((chunk) => keyInList(refs, chunk))
-  const narrowing = lists.length === 0 ? sql`1 = 0` : sql`(${sql.join(lists, sql` or `)})`
-  return context.runner.runNode(spec.statement(narrowing.toOperationNode()))
-}
-
 /**
  * Runs a write's actions as InnoDB does, before its rows change: relations in InnoDB's order, rows in primary-key
  * order, one row at a time when checks mix with changes. A row's delete is claimed when its turn comes, as InnoDB
@@ -211,6 +188,8 @@ export async function processWrite(
 ): Promise<QueryResult<unknown>> {
   const { graph, runner } = context
   const table = context.tableRef(spec.target)
+  const soft = spec.kind === 'delete' ? context.softDelete(table) : undefined
+  if (soft) return softDelete(context, spec, soft, narrow)
   const asParent = graph
     .childrenOf(table)
     .filter((relation) => spec.kind === 'delete' || touches(spec.assignments, relation.parent.columns))

@@ -2,7 +2,7 @@ import { sql } from 'kysely'
 import { tableSql } from '../db/identifiers.js'
 import type { Relation } from '../model/relation.js'
 import { cascadeDelete, cascadeUpdate, setChildren } from './actions.js'
-import { absentKeys, childFilter, columnRefs, keyMatch, presentSql } from './checks.js'
+import { absentKeys, childFilter, columnRefs, keyMatch, notSoftDeleted, presentSql } from './checks.js'
 import { type EnforcementContext, newStatementState } from './context.js'
 import { enforceWrite } from './enforce-statement.js'
 import { UnguardedWriteError } from './errors.js'
@@ -32,13 +32,21 @@ function identityOf(context: EnforcementContext, relation: Relation): string[] {
   throw new UnguardedWriteError(`relation "${relation.name}" is queued, but ${relation.child.table} has no primary key to batch by`)
 }
 
-/** `identity in (rows)` for the rows of a batch, over the alias the generated statements use. */
+/**
+ * `identity in (rows)` for the rows of a batch, over the alias the generated statements use; on PostgreSQL a
+ * one-column identity goes as one array parameter (planning a thousand parameters costs more than the delete).
+ */
 function onlyRows(context: EnforcementContext, relation: Relation, identity: string[], rows: LockedRow[]): Sql {
   const alias = relation.child.table
   const types =
     context.runner.family === 'postgres'
       ? identity.map((column) => (column === 'ctid' ? 'tid' : context.facts.columnType(relation.child, column)))
       : undefined
+  const [column] = identity
+  const [type] = types ?? []
+  if (identity.length === 1 && column && type) {
+    return sql`${sql.id(alias, column)} = any(cast(${rows.map((row) => row.identity[0])} as ${sql.raw(`${type}[]`)}))`
+  }
   return keyInList(
     identity.map((column) => sql.id(alias, column)),
     rows.map((row) => row.identity),
@@ -46,12 +54,17 @@ function onlyRows(context: EnforcementContext, relation: Relation, identity: str
   )
 }
 
-/** Children of `keys` whose parent key no present row holds: what a job still has to act on. */
-function pendingChildren(context: EnforcementContext, relation: Relation, keys: KeyTuple[]): Sql {
+/**
+ * Children of `keys` whose parent key no present row holds: what a job still has to act on. A cascaded delete of a
+ * soft-deleted child table only marks its rows, so marked children count as done.
+ */
+function pendingChildren(context: EnforcementContext, relation: Relation, write: 'update' | 'delete', keys: KeyTuple[]): Sql {
   const child = columnRefs('c', relation.child.columns)
   const match = andAll(relation.parent.columns.map((column, i) => sql`${sql.id('p', column)} = ${child[i]}`))
   const gone = sql`not exists (select 1 from ${tableSql(relation.parent)} as ${sql.id('p')} where ${match} and ${presentSql(context, relation, 'p')})`
-  return andAll([childFilter(relation, 'c'), keyMatch(context, relation, 'child', child, keys), gone])
+  const soft = write === 'delete' && relation.onDelete === 'cascade' ? context.softDelete(relation.child) : undefined
+  const unmarked = soft ? [notSoftDeleted(soft, 'c')] : []
+  return andAll([childFilter(relation, 'c'), keyMatch(context, relation, 'child', child, keys), gone, ...unmarked])
 }
 
 /** The write that applies the relation's action to the batch's rows, as the inline action would build it. */
@@ -92,6 +105,7 @@ export async function runQueuedBatch(
   const pending = pendingChildren(
     context,
     relation,
+    write,
     changes.map((change) => change.before),
   )
   const selections = [

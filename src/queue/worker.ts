@@ -15,6 +15,7 @@ import { assertJobTables } from './tables.js'
 import { brokerFeed, connectBroker } from './broker-feed.js'
 import { databaseFeed, type JobFeed, type TransportName, transportByName } from './feed.js'
 import { type Relay, startRelay } from './relay.js'
+import { purgeDoneJobs } from './retention.js'
 import type { TransportOptions } from './transports/transport.js'
 
 /** Options of `startWorker`: what to serve (a guard, or a config to make one from) and how. */
@@ -59,6 +60,8 @@ export interface WorkerOptions {
   onJob?: (event: JobEvent) => void
   /** Called with errors the worker survives (a lost connection while claiming); it tries again after `pollMs`. */
   onError?: (error: unknown) => void
+  /** How long done jobs stay in refguard_jobs (default 7 days); an idle worker deletes older ones, at most once a minute. */
+  keepDoneMs?: number
 }
 
 /** What happened to one job in this worker: `done`, `pending` (to be retried, or handed back on stop) or `dead`. */
@@ -94,6 +97,8 @@ export interface Worker {
   stop(): Promise<WorkerSummary>
 }
 
+const PURGE_INTERVAL_MS = 60_000
+
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback
   if (!Number.isFinite(value) || value < 1) throw new UsageError(`${name} must be at least 1, got ${value}`)
@@ -117,6 +122,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     leaseMs: positive('leaseMs', options.leaseMs, 60_000),
     backoffMs: positive('backoffMs', options.backoffMs, 1000),
     pollMs: positive('pollMs', options.pollMs, broker ? 10_000 : 1000),
+    keepDoneMs: positive('keepDoneMs', options.keepDoneMs, 7 * 24 * 3_600_000),
   }
   if (!options.guard && !options.config) throw new UsageError('startWorker needs a guard or a config', 'pass { guard } or { config }')
   if (options.feed && options.transport) throw new UsageError('startWorker takes a transport or a feed, not both')
@@ -147,6 +153,14 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const summary: WorkerSummary = { done: 0, retried: 0, dead: 0, rows: 0 }
   const abort = new AbortController()
   let stopping = false
+  let purgedAt = 0
+
+  /** An idle worker's housekeeping: done jobs past their retention go, at most once a minute per worker. */
+  const purge = async (): Promise<void> => {
+    if (Date.now() - purgedAt < PURGE_INTERVAL_MS) return
+    purgedAt = Date.now()
+    await purgeDoneJobs(engine.db, engine.family, settings.keepDoneMs).catch((error: unknown) => options.onError?.(error))
+  }
 
   /** Runs a claimed job batch by batch until it is done, fails, or the worker stops. */
   const runJob = async (job: Job & { unreadable?: string }): Promise<void> => {
@@ -234,6 +248,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       }
       if (hinted !== undefined) await feed.settle?.(hinted)
       if (job || hinted !== undefined) continue
+      await purge()
       if (options.once && !(await hasOpenJobs(engine.db))) return
       if (stopping) return
       named = (await feed.wait(settings.pollMs, abort.signal))?.jobId

@@ -21,10 +21,12 @@ export interface BatchContext {
   run: RunState
   archive: ArchiveSink
   batchSize: number
+  /** Takes, archives and changes one batch's rows in place of the built-in ways (a relation across databases: crossdb/repair-batch.ts). */
+  change?: (trx: Kysely<any>, context: BatchContext, scope: BatchScope, batch: number) => Promise<BatchOutcome>
 }
 
 /** `(c.a, c.b) in ((1, 2), (3, 4))` or `c.a in (1, 3)`: the rows of one batch by primary key. */
-function keyListSql(columns: string[], keys: unknown[][]): RawBuilder<unknown> {
+export function keyListSql(columns: string[], keys: unknown[][]): RawBuilder<unknown> {
   if (keys.length === 0) return sql`1 = 0`
   if (columns.length === 1) return sql`${columnSql(CHILD, columns[0] as string)} in (${sql.join(keys.map((key) => sql`${key[0]}`))})`
   const tuple = sql`(${sql.join(columns.map((column) => columnSql(CHILD, column)))})`
@@ -40,7 +42,8 @@ function targetSql(context: BatchContext): RawBuilder<unknown> {
   return sql`${key} not in (${sql.join(step.keep.map((value) => sql`${value}`))}) and ${orphanConditionSql(relation)}`
 }
 
-function changeSql(context: BatchContext, where: RawBuilder<unknown>): RawBuilder<unknown> {
+/** The DELETE or UPDATE a step makes to the child rows (alias `c`) matching `where`. */
+export function changeSql(context: BatchContext, where: RawBuilder<unknown>): RawBuilder<unknown> {
   const { child, relation, step, family } = context
   const table = sql`${tableSql({ schema: child.schema, table: child.name })}`
   if (step.kind === 'orphans' && step.strategy === 'delete') {
@@ -133,7 +136,7 @@ async function deleteGroup(
 }
 
 /** What one batch did before its progress is recorded. */
-interface BatchOutcome {
+export interface BatchOutcome {
   /** Rows the batch took. */
   taken: number
   /** Whether the scope may still hold rows (the batch was full). */
@@ -144,7 +147,8 @@ interface BatchOutcome {
   last?: unknown[]
 }
 
-function archiveBatch(context: BatchContext, batch: number): ArchiveBatch {
+/** Which run, step and batch the archived rows belong to. */
+export function archiveBatch(context: BatchContext, batch: number): ArchiveBatch {
   const { run, step, relation, child } = context
   return {
     runId: run.id,
@@ -189,7 +193,11 @@ export async function runBatch(context: BatchContext, scope: BatchScope): Promis
     const batch = run.batches + 1
     const fused =
       family === 'postgres' && scope.kind === 'keys' && step.kind === 'orphans' && step.strategy === 'delete' && archive.deleteArchived
-    const outcome = fused ? await deleteGroup(trx, context, scope, batch) : await lockArchiveChange(trx, context, scope, batch)
+    const outcome = context.change
+      ? await context.change(trx, context, scope, batch)
+      : fused
+        ? await deleteGroup(trx, context, scope, batch)
+        : await lockArchiveChange(trx, context, scope, batch)
     if (outcome.taken === 0) return false
     if (outcome.changed !== outcome.archived)
       throw new Error(

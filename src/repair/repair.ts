@@ -4,11 +4,15 @@ import { type CheckOptions, runCheck } from '../audit/check.js'
 import { Deadline } from '../audit/deadline.js'
 import type { CheckReport } from '../audit/report.js'
 import type { ResolvedConfig } from '../config/normalize.js'
+import { isCrossDatabase } from '../crossdb/key-plan.js'
+import { crossDatabaseChange } from '../crossdb/repair-batch.js'
+import { crossDatabaseRepairJoin, refuseCrossDatabaseStrategy } from '../crossdb/repair-join.js'
+import { crossDatabaseScopes } from '../crossdb/repair-scopes.js'
 import type { DatabaseSet } from '../db/database-set.js'
-import { findTable, type SchemaInfo } from '../db/schema-info.js'
+import { findTable, type SchemaInfo, type TableInfo } from '../db/schema-info.js'
 import { UsageError } from '../errors.js'
 import type { Relation } from '../model/relation.js'
-import { withSchemas } from '../model/resolve-schemas.js'
+import { schemasByDatabase, withSchemas } from '../model/resolve-schemas.js'
 import { selectRelations } from '../model/select.js'
 import { type ArchiveSink, fileArchive, tableArchive } from './archive.js'
 import { type BatchContext, type BatchScope, runBatch } from './batch.js'
@@ -69,24 +73,34 @@ interface RepairContext {
   relations: Relation[]
   db: Kysely<any>
   family: 'postgres' | 'mysql'
+  /** The schema of the database whose rows the repair changes. */
   schema: SchemaInfo
+  /** The schemas of every database the relations touch: parents may live in other databases. */
+  schemas: Map<string, SchemaInfo>
 }
 
-/** The one database whose rows a repair changes: every selected relation must live in it. */
+/**
+ * The one database whose rows a repair changes: every selected relation's child table must live in it (the run
+ * state and the archive live there too). Parent tables may live in other databases, which are only read.
+ */
 async function repairContext(config: ResolvedConfig, databases: DatabaseSet, names?: string[]): Promise<RepairContext> {
   const selected = selectRelations(config.relations, names)
-  const databaseNames = [...new Set(selected.flatMap((relation) => [relation.child.database, relation.parent.database]))]
+  const databaseNames = [...new Set(selected.map((relation) => relation.child.database))]
   if (databaseNames.length > 1) {
     throw new UsageError(
-      `repair changes one database at a time, and these relations span ${databaseNames.join(', ')}`,
+      `repair changes one database at a time, and these relations' child tables are in ${databaseNames.join(', ')}`,
       'run repair once per database with --relation',
     )
   }
-  const database = await databases.get(databaseNames[0] ?? config.defaultDatabase)
-  const schemas = selected.flatMap((relation) => [relation.child.schema, relation.parent.schema])
-  const schema = await database.introspect([...new Set(schemas.filter((name): name is string => Boolean(name)))])
-  const resolved = selected.map((relation) => withSchemas(relation, new Map([[database.name, schema]])))
-  return { config, databases, relations: resolved, db: database.db, family: database.dialect.family, schema }
+  const childDatabase = databaseNames[0] ?? config.defaultDatabase
+  const database = await databases.get(childDatabase)
+  const wanted = schemasByDatabase(selected)
+  if (!wanted.has(childDatabase)) wanted.set(childDatabase, [])
+  const schemas = new Map<string, SchemaInfo>()
+  for (const [name, names] of wanted) schemas.set(name, await (await databases.get(name)).introspect(names))
+  const resolved = selected.map((relation) => withSchemas(relation, schemas))
+  const schema = schemas.get(childDatabase) as SchemaInfo
+  return { config, databases, relations: resolved, db: database.db, family: database.dialect.family, schema, schemas }
 }
 
 function remaining(report: CheckReport, strategies: Record<string, string>): number {
@@ -179,7 +193,13 @@ async function runSteps(
       archive,
       batchSize: run.options.batchSize,
     }
-    if (stepWalk(step, relation, child) === 'primary-key') {
+    if (isCrossDatabase(relation)) {
+      const join = await crossDatabaseJoin(context, relation, child)
+      const crossBatch = { ...batch, change: crossDatabaseChange(join) }
+      for await (const scope of crossDatabaseScopes(join, step, batch.batchSize)) {
+        if (!(await runScope(crossBatch, scope, deadline, options, timing))) return false
+      }
+    } else if (stepWalk(step, relation, child) === 'primary-key') {
       if (!(await runScope(batch, { kind: 'primary-key' }, deadline, options, timing))) return false
     } else {
       for await (const group of keyGroupsOf(context, batch)) {
@@ -192,6 +212,17 @@ async function runSteps(
     await saveRunState(context.db, run)
   }
   return true
+}
+
+/** The anti-join of a relation whose parent table is in another database. */
+async function crossDatabaseJoin(context: RepairContext, relation: Relation, child: TableInfo) {
+  const parent = findTable(context.schemas.get(relation.parent.database) as SchemaInfo, relation.parent)
+  if (!parent) throw new UsageError(`relation "${relation.name}": table ${relation.parent.table} no longer exists`)
+  const databases = {
+    child: await context.databases.get(relation.child.database),
+    parent: await context.databases.get(relation.parent.database),
+  }
+  return crossDatabaseRepairJoin(relation, { child, parent }, databases)
 }
 
 async function checkAgain(context: RepairContext, options: RepairOptions): Promise<CheckReport> {
@@ -218,6 +249,7 @@ export async function runRepair(config: ResolvedConfig, databases: DatabaseSet, 
   const pending = steps.filter((step) => step.status === 'pending' && step.kind === 'orphans').map((step) => step.relation)
   for (const [relation, strategy] of relationsInReach(pending, context.relations, strategies)) {
     const child = findTable(context.schema, relation.child)
+    if (isCrossDatabase(relation)) refuseCrossDatabaseStrategy(relation, strategy)
     if (child) refuseImpossibleStrategy(relation, strategy, child)
   }
   const archiveOption = resumed?.options.archive ?? options.archive ?? 'table'

@@ -66,7 +66,7 @@ export async function fillShop(db: Kysely<any>, dialect: TestDialect, size: Shop
   const series = (count: number) =>
     dialect === 'mariadb' ? sql.raw(`seq_1_to_${count} as s`) : sql.raw(`generate_series(1, ${count}) as s(seq)`)
   const div = (count: number) => (dialect === 'mariadb' ? sql.raw(`(seq - 1) div ${count} + 1`) : sql.raw(`(seq - 1) / ${count} + 1`))
-  await sql`insert into customers select seq, concat('customer ', seq) from ${series(rows.customers)}`.execute(db)
+  await sql`insert into customers (id, name) select seq, concat('customer ', seq) from ${series(rows.customers)}`.execute(db)
   await sql`insert into orders select seq, ${div(size.orders)}, case when mod(seq, 3) = 0 then null else mod(seq, 5) + 1 end,
     mod(seq, 3) + 1, concat('order ', seq) from ${series(rows.orders)}`.execute(db)
   await sql`insert into order_lines select seq, ${div(size.lines)}, mod(seq, 7) from ${series(rows.order_lines)}`.execute(db)

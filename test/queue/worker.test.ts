@@ -239,6 +239,25 @@ for (const dialect of DIALECTS) {
       }
     })
 
+    it('an idle worker deletes done jobs past their retention, and keeps recent and dead ones', async () => {
+      await guard.db.deleteFrom('customers').where('id', 'in', [1, 2]).execute()
+      await drain()
+      const ago = (hours: number) =>
+        dialect === 'mariadb' ? sql`utc_timestamp(6) - interval ${hours} hour` : sql`now() - cast(${hours} as int) * interval '1 hour'`
+      await sql`update refguard_jobs set done_at = ${ago(3)} where state = 'done'`.execute(test.db)
+      await sql`update refguard_jobs set done_at = ${ago(0)} where id = (select min(id) from (select id from refguard_jobs) as j)`.execute(
+        test.db,
+      )
+      await sql`update refguard_jobs set state = 'dead', done_at = null where id = (select max(id) from (select id from refguard_jobs) as j)`.execute(
+        test.db,
+      )
+      const before = await jobs(test.db)
+      expect(before.length).toBeGreaterThanOrEqual(3)
+      await drain({ keepDoneMs: 3_600_000 })
+      const after = await jobs(test.db)
+      expect(after.map((job) => job.state)).toEqual(['done', 'dead'])
+    })
+
     it('takes over a job whose lease ran out, and stop() hands a job back between batches', async () => {
       await guard.db.deleteFrom('customers').where('id', '=', 1).execute()
       // A worker that claimed the job and died an hour ago.
