@@ -14,6 +14,8 @@ const RUNS = 2
 const IDLE_MS = 3_000
 const TARGETS = { p99VsIdle: 2, totalVsNative: 1.5 }
 const BATCH = 1000
+/** A larger batch, to show what the per-batch transaction costs. */
+const LARGE_BATCH = 10_000
 
 type Mode = 'inline' | 'queued'
 
@@ -104,7 +106,7 @@ async function benchPostgres({ url, database }: BenchDatabase) {
     latencies[name] = [...(latencies[name] ?? []), ...values]
   }
   /** Untimed: the data, a guard for the foreground (its own connections), one for the timed delete, and the workers. */
-  const refguardCase = (mode: Mode, workers: number) => {
+  const refguardCase = (mode: Mode, workers: number, batchSize = BATCH) => {
     let foreground: Guard
     let deleter: Guard
     let running: Worker[] = []
@@ -115,14 +117,14 @@ async function benchPostgres({ url, database }: BenchDatabase) {
         foreground = await createGuard({ db: foregroundDb.db, relations: relations(mode) })
         deleter = await createGuard({ db, relations: relations(mode) })
         const config = { databases: { main: url }, relations: relations(mode) }
-        running = await Promise.all(Array.from({ length: workers }, () => startWorker({ config, batchSize: BATCH, pollMs: 20 })))
+        running = await Promise.all(Array.from({ length: workers }, () => startWorker({ config, batchSize, pollMs: 20 })))
       },
       run: async () => {
         const values = await withForeground(foreground.db, async () => {
           await deleter.db.deleteFrom('customers').where('id', '=', 1).execute()
           if (mode === 'queued') await drained(db)
         })
-        record(`${mode} ${workers}`, values)
+        record(`${mode} ${workers}${batchSize === BATCH ? '' : ` ${batchSize}`}`, values)
       },
       verify: async () => {
         await Promise.all(running.map((worker) => worker.stop()))
@@ -149,7 +151,8 @@ async function benchPostgres({ url, database }: BenchDatabase) {
       'inline 0': refguardCase('inline', 0),
       'queued 1': refguardCase('queued', 1),
       'queued 4': refguardCase('queued', 4),
-    })) as Record<'native' | 'inline 0' | 'queued 1' | 'queued 4', Timing>
+      [`queued 1 ${LARGE_BATCH}`]: refguardCase('queued', 1, LARGE_BATCH),
+    })) as Record<'native' | 'inline 0' | 'queued 1' | 'queued 4' | 'queued 1 10000', Timing>
     const rss = peakRssMib()
     const idle = { native: percentile(latencies['idle native'] ?? [], 99), refguard: percentile(latencies['idle refguard'] ?? [], 99) }
     const row = (name: keyof typeof timings, label: string, idleP99: number, queued: boolean) => {
@@ -191,6 +194,7 @@ async function benchPostgres({ url, database }: BenchDatabase) {
         row('inline 0', 'refguard inline', idle.refguard, false),
         row('queued 1', 'refguard queued, 1 worker', idle.refguard, true),
         row('queued 4', 'refguard queued, 4 workers', idle.refguard, true),
+        row('queued 1 10000', `refguard queued, 1 worker, ${LARGE_BATCH.toLocaleString('en')}-row batches`, idle.refguard, true),
       ],
       notes: [
         `Customer 1 has ${SIZE.orders.toLocaleString('en')} orders of ${SIZE.linesPerOrder} lines (${lines.toLocaleString('en')} order lines); ` +
@@ -207,7 +211,8 @@ async function benchPostgres({ url, database }: BenchDatabase) {
         `Queued time per batch: ${lines / BATCH + SIZE.orders / BATCH} batches (${SIZE.orders / BATCH} of orders, ${lines / BATCH} of lines) in a median ` +
           `${(timings['queued 1'].median / 1000).toFixed(1)} s with one worker is about ${(timings['queued 1'].median / (lines / BATCH + SIZE.orders / BATCH)).toFixed(0)} ms ` +
           'per batch, each its own transaction (renew the lease, lock the children, re-read their parents, delete through the enforcement engine, record progress); ' +
-          'native and inline delete every row in one statement per level. With 4 workers the line jobs run in parallel on 2 cores and compete with the foreground.',
+          'native and inline delete every row in one statement per level. With 4 workers the line jobs run in parallel on 2 cores and compete with the foreground. ' +
+          `The ${LARGE_BATCH.toLocaleString('en')}-row case (startWorker({ batchSize: ${LARGE_BATCH} })) makes a tenth of the transactions: what is left is the cost of the rows themselves.`,
         'Peak RSS: the Node process (the workers run in it too).',
       ],
     }
