@@ -66,6 +66,19 @@ export function keyAlias(i: number): string {
   return `k${i}`
 }
 
+/** `k0 as "k0", k1 as "k1"`: key columns under the aliases every page reads them by. */
+function namedKeys(keys: RawBuilder<unknown>[]): RawBuilder<unknown> {
+  return sql.join(keys.map((ref, i) => sql`${ref} as ${sql.id(keyAlias(i))}`))
+}
+
+/** The child's key columns, their selection, and the condition for keyed rows after `after` in index order. */
+function childKeysAfter(relation: Relation, after: unknown[] | undefined, family: Family) {
+  const columns = relation.child.columns
+  const keys = refs(CHILD, columns)
+  const past = after ? [tupleCompareSql(CHILD, columns, after, '>', family)] : []
+  return { keys, named: namedKeys(keys), keyed: childKeyedSql(relation, past) }
+}
+
 /**
  * Merge join, child side: the next `limit` distinct keys after `after` in index order, with how many rows hold
  * each. Grouping on the indexed key streams: the database reads the index in order and stops after `limit` keys.
@@ -76,11 +89,8 @@ export function childKeyPageSql(
   limit: number,
   family: Family,
 ): RawBuilder<Record<string, unknown>> {
-  const columns = relation.child.columns
-  const keys = refs(CHILD, columns)
-  const named = sql.join(keys.map((ref, i) => sql`${ref} as ${sql.id(keyAlias(i))}`))
-  const past = after ? [tupleCompareSql(CHILD, columns, after, '>', family)] : []
-  return sql`select ${named}, count(*) as n from ${childFrom(relation)} where ${childKeyedSql(relation, past)}
+  const { keys, named, keyed } = childKeysAfter(relation, after, family)
+  return sql`select ${named}, count(*) as n from ${childFrom(relation)} where ${keyed}
     group by ${sql.join(keys)} order by ${sql.join(keys)} limit ${sql.lit(limit)}`
 }
 
@@ -91,11 +101,8 @@ export function childBoundarySql(
   rows: number,
   family: Family,
 ): RawBuilder<Record<string, unknown>> {
-  const columns = relation.child.columns
-  const keys = refs(CHILD, columns)
-  const named = sql.join(keys.map((ref, i) => sql`${ref} as ${sql.id(keyAlias(i))}`))
-  const past = after ? [tupleCompareSql(CHILD, columns, after, '>', family)] : []
-  return sql`select ${named} from ${childFrom(relation)} where ${childKeyedSql(relation, past)}
+  const { keys, named, keyed } = childKeysAfter(relation, after, family)
+  return sql`select ${named} from ${childFrom(relation)} where ${keyed}
     order by ${sql.join(keys)} limit 1 offset ${sql.lit(rows - 1)}`
 }
 
@@ -140,7 +147,7 @@ export function childNullKeysSql(relation: Relation): RawBuilder<{ n: unknown; m
 /** MATCH FULL: up to `limit` keys mixing NULL and non-NULL values, smallest first. */
 export function childMixedKeysSql(relation: Relation, limit: number): RawBuilder<Record<string, unknown>> {
   const keys = refs(CHILD, relation.child.columns)
-  const named = sql.join(keys.map((ref, i) => sql`${ref} as ${sql.id(keyAlias(i))}`))
+  const named = namedKeys(keys)
   return sql`select ${named} from ${childFrom(relation)}
     where ${childFilterSql(relation)} and not (${allNotNull(CHILD, relation.child.columns)}) and not (${allNull(relation.child.columns)})
     group by ${sql.join(keys)} order by ${sql.join(keys)} limit ${sql.lit(limit)}`
@@ -155,7 +162,7 @@ export function parentKeyPageSql(
 ): RawBuilder<Record<string, unknown>> {
   const columns = relation.parent.columns
   const keys = refs(PARENT, columns)
-  const named = sql.join(keys.map((ref, i) => sql`${ref} as ${sql.id(keyAlias(i))}`))
+  const named = namedKeys(keys)
   const conditions = [
     allNotNull(PARENT, columns),
     ...(from ? [tupleCompareSql(PARENT, columns, from.key, from.inclusive ? '>=' : '>', family)] : []),

@@ -4,7 +4,7 @@ import { createGuard, type Guard } from '../enforce/guard.js'
 import { queueStatus } from '../queue/status.js'
 import { ensureJobTables } from '../queue/tables.js'
 import { startWorker } from '../queue/worker.js'
-import { countOf, wrap } from './wording.js'
+import { countOf, refusal, wrap } from './wording.js'
 
 const INDENT = '   '
 
@@ -24,15 +24,6 @@ async function childrenOfId(db: Kysely<any>, id: number): Promise<string> {
 async function recipeId(db: Kysely<any>, name: string): Promise<number> {
   const { rows } = await sql<{ id: unknown }>`select id from kitchen.recipes where name = ${name}`.execute(db)
   return Number(rows[0]?.id)
-}
-
-async function refusal(action: () => Promise<unknown>): Promise<string> {
-  try {
-    await action()
-    return pc.red('accepted (it should not have been)')
-  } catch (error) {
-    return `${pc.red((error as Error).name)}: ${(error as Error).message}`
-  }
 }
 
 /** One mode of the tour: the config line, then what each step showed. */

@@ -6,19 +6,10 @@ import pc from 'picocolors'
 import { resolveConfig } from '../config/normalize.js'
 import { openDatabase } from '../db/connect.js'
 import { createGuard } from '../enforce/guard.js'
-import { countOf, wrap } from './wording.js'
+import { countOf, refusal, wrap } from './wording.js'
 
 const INDENT = '   '
 const RELATION = 'orders_customer'
-
-async function refusal(action: () => Promise<unknown>): Promise<string> {
-  try {
-    await action()
-    return pc.red('accepted (it should not have been)')
-  } catch (error) {
-    return `${pc.red((error as Error).name)}: ${(error as Error).message}`
-  }
-}
 
 /** Two PGlite databases, customers in one and orders in the other: check, repair and child writes across them. */
 export async function splitSection(): Promise<string> {

@@ -1,3 +1,4 @@
+import pc from 'picocolors'
 import type { CheckReport, RelationResult } from '../audit/check.js'
 
 /** `1 step`, `5 steps`, `0 categories` (pass the plural when it is not just `+s`). */
@@ -51,4 +52,14 @@ export function indentLines(text: string, indent: string): string {
     .split('\n')
     .map((line) => (line ? indent + line : line))
     .join('\n')
+}
+
+/** What refusing a write looks like: the error it threw, or a red flag if it was accepted. */
+export async function refusal(action: () => Promise<unknown>): Promise<string> {
+  try {
+    await action()
+    return pc.red('accepted (it should not have been)')
+  } catch (error) {
+    return `${pc.red((error as Error).name)}: ${(error as Error).message}`
+  }
 }
