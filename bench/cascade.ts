@@ -210,7 +210,7 @@ async function benchPostgres({ url, database }: BenchDatabase) {
         'Every run is verified: customer 1 has no orders left, no line is orphaned, and every foreground order kept its line.',
         `Queued time per batch: ${lines / BATCH + SIZE.orders / BATCH} batches (${SIZE.orders / BATCH} of orders, ${lines / BATCH} of lines) in a median ` +
           `${(timings['queued 1'].median / 1000).toFixed(1)} s with one worker is about ${(timings['queued 1'].median / (lines / BATCH + SIZE.orders / BATCH)).toFixed(0)} ms ` +
-          'per batch, each its own transaction (renew the lease, lock the children, re-read their parents, delete through the enforcement engine, record progress); ' +
+          'per batch, each its own transaction (renew the lease; for the orders, lock them, re-read their customers and delete them through the enforcement engine, which enqueues the job for their lines; for the lines, which nothing references, one DELETE of the batch picked by ctid; record progress); ' +
           'native and inline delete every row in one statement per level. With 4 workers the line jobs run in parallel on 2 cores and compete with the foreground. ' +
           `The ${LARGE_BATCH.toLocaleString('en')}-row case (startWorker({ batchSize: ${LARGE_BATCH} })) makes a tenth of the transactions: what is left is the cost of the rows themselves.`,
         'Peak RSS: the Node process (the workers run in it too).',

@@ -5,6 +5,7 @@ import { cascadeDelete, cascadeUpdate, setChildren } from './actions.js'
 import { absentKeys, childFilter, columnRefs, keyMatch, notSoftDeleted, presentSql } from './checks.js'
 import { type EnforcementContext, newStatementState } from './context.js'
 import { enforceWrite } from './enforce-statement.js'
+import { usesTransactionSnapshot } from './isolation.js'
 import { UnguardedWriteError } from './errors.js'
 import { distinctKeys, type KeyTuple, keyId } from './keys.js'
 import { andAll, keyInList, type Sql } from './sql-parts.js'
@@ -108,6 +109,14 @@ export async function runQueuedBatch(
     write,
     changes.map((change) => change.before),
   )
+  if (await deletesLeafRows(context, relation, write)) {
+    const result = await runner.run(
+      sql`delete from ${tableSql(relation.child)} as ${sql.id('d')} where ${sql.id('d', 'ctid')} = any(array(
+        select ${sql.id('c', 'ctid')} from ${tableSql(relation.child)} as ${sql.id('c')} where ${pending} limit ${sql.lit(limit)}))`,
+    )
+    const deleted = Number(result.numAffectedRows ?? 0)
+    return { rows: deleted, finished: deleted < limit && !(await anyLeft(context, relation, pending)) }
+  }
   const selections = [
     ...identity.map((column, i) => sql`${sql.id('c', column)} as ${sql.id(`i${i}`)}`),
     ...relation.child.columns.map((column, i) => sql`${sql.id('c', column)} as ${sql.id(`k${i}`)}`),
@@ -138,9 +147,30 @@ export async function runQueuedBatch(
     await enforceWrite(context, spec, state)
   }
   if (locked.length >= limit) return { rows: targets.length, finished: false }
-  // FOR UPDATE with LIMIT may return fewer rows than exist when a concurrent batch changed some: look again before finishing.
-  const left = await runner.run(
+  return { rows: targets.length, finished: !(await anyLeft(context, relation, pending)) }
+}
+
+/** Whether a child still waits for the job; a batch with LIMIT may come back short when a concurrent one changed rows. */
+async function anyLeft(context: EnforcementContext, relation: Relation, pending: Sql): Promise<boolean> {
+  const left = await context.runner.run(
     sql`select 1 as ${sql.id('left')} from ${tableSql(relation.child)} as ${sql.id('c')} where ${pending} limit 1`,
   )
-  return { rows: targets.length, finished: left.rows.length === 0 }
+  return left.rows.length > 0
+}
+
+/**
+ * A cascaded delete of rows that nothing else refers to, on PostgreSQL: then one statement deletes the batch, picking
+ * its rows by ctid, with no row read into the worker and no engine pass. A row changed by a concurrent transaction
+ * between the pick and the delete has a new ctid and is left for the next batch. The child table must be no parent
+ * itself, not soft-deleted, and the transaction not under snapshot isolation (whose crosscheck tracks deleted rows).
+ */
+async function deletesLeafRows(context: EnforcementContext, relation: Relation, write: 'update' | 'delete'): Promise<boolean> {
+  return (
+    context.runner.family === 'postgres' &&
+    write === 'delete' &&
+    relation.onDelete === 'cascade' &&
+    context.graph.childrenOf(relation.child).length === 0 &&
+    !context.softDelete(relation.child) &&
+    !(await usesTransactionSnapshot(context))
+  )
 }
