@@ -147,10 +147,16 @@ function resolveRelation(
   return relation
 }
 
-/** Whether a `softDelete` key (`table` or `schema.table`) names the relation's parent table. */
+/** The table a `softDelete` key names: `table`, or `schema.table`. */
+export function softDeleteTable(key: string): { schema?: string; table: string } {
+  const [first, second] = key.split('.') as [string, string | undefined]
+  return second === undefined ? { table: first } : { schema: first, table: second }
+}
+
+/** Whether a `softDelete` key names the relation's parent table. */
 function namesParent(key: string, relation: Relation): boolean {
-  const [first, second] = key.split('.')
-  return second === undefined ? first === relation.parent.table : first === relation.parent.schema && second === relation.parent.table
+  const { schema, table } = softDeleteTable(key)
+  return table === relation.parent.table && (schema === undefined || schema === relation.parent.schema)
 }
 
 /**

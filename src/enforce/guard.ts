@@ -1,7 +1,7 @@
 import { type DatabaseIntrospector, type Dialect, Kysely, MysqlAdapter, PGliteAdapter, PostgresAdapter } from 'kysely'
 import { type CheckOptions, type CheckReport, runCheck } from '../audit/check.js'
 import { ConfigError } from '../config/errors.js'
-import { type ResolvedConfig, resolveConfig } from '../config/normalize.js'
+import { type ResolvedConfig, resolveConfig, softDeleteTable } from '../config/normalize.js'
 import type { RefguardConfig, RelationDefaults, RelationInput, SoftDeleteInput } from '../config/types.js'
 import type { Database } from '../db/connect.js'
 import { DatabaseSet } from '../db/database-set.js'
@@ -135,8 +135,7 @@ function batchedChildProblems(relation: Relation, schema: SchemaInfo, family: 'p
 /** Soft-delete columns that do not exist or cannot mark a row: a nullable timestamp (NULL = present) or a boolean flag. */
 function softDeleteProblems(config: ResolvedConfig, schema: SchemaInfo): string[] {
   return Object.entries(config.softDelete).flatMap(([name, { column }]) => {
-    const [first, second] = name.split('.')
-    const table = findTable(schema, second ? { schema: first, table: second } : { table: first as string })
+    const table = findTable(schema, softDeleteTable(name))
     if (!table) return [`softDelete.${name}: table "${name}" does not exist; use the name of a table that is a relation's parent`]
     const info = findColumn(table, column)
     if (!info) {
@@ -159,8 +158,7 @@ function isFlag(type: string): boolean {
 
 function softDeleteLookup(config: ResolvedConfig, schema: SchemaInfo): (table: TableRef) => SoftDeleteColumn | undefined {
   const entries = Object.entries(config.softDelete).map(([name, { column, keepParent }]) => {
-    const [first, second] = name.split('.')
-    const ref = second ? { schema: first, table: second } : { table: first as string }
+    const ref = softDeleteTable(name)
     const info = findTable(schema, ref)
     const type = info ? findColumn(info, column)?.type : undefined
     return { schema: ref.schema ?? schema.defaultSchema, table: ref.table, column, flag: type !== undefined && isFlag(type), keepParent }

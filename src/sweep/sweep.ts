@@ -1,3 +1,4 @@
+import type { SoftDeleteColumn } from '../enforce/context.js'
 import type { Guard } from '../enforce/guard.js'
 import type { KeyTuple } from '../enforce/keys.js'
 import { engineOf, type GuardEngine } from '../enforce/own-transaction.js'
@@ -60,17 +61,23 @@ interface SweepState {
   relations: Map<string, SweptRelation>
 }
 
+/** A soft-deleted table, how its rows are marked, and the scheduled relations it is the parent of. */
+interface SoftDeletedTable {
+  table: TableRef
+  soft: SoftDeleteColumn
+  relations: Relation[]
+}
+
 /** Acts on the children of every soft-deleted parent key of one relation, in batches; returns the rows changed. */
-async function sweepRelation(state: SweepState, relation: Relation, table: TableRef): Promise<number> {
+async function sweepRelation(state: SweepState, relation: Relation, soft: SoftDeleteColumn): Promise<number> {
   const entry = state.relations.get(relation.name) as SweptRelation
   const limit = state.options.batchSize ?? DEFAULT_BATCH
   let changed = 0
   let from: KeyTuple | undefined
   for (;;) {
-    const keys = await state.engine.transaction(async (context) => {
-      const soft = context.softDelete(table)
-      return soft ? deletedParentKeys(context, relation, soft, from, state.options.parentBatchSize ?? DEFAULT_BATCH) : []
-    })
+    const keys = await state.engine.transaction((context) =>
+      deletedParentKeys(context, relation, soft, from, state.options.parentBatchSize ?? DEFAULT_BATCH),
+    )
     if (keys.length === 0) return changed
     const changes = keys.map((key) => ({ before: key, after: key }))
     for (let finished = false; !finished;) {
@@ -87,29 +94,33 @@ async function sweepRelation(state: SweepState, relation: Relation, table: Table
 }
 
 /** Hard-deletes the soft-deleted rows of a table whose children are all gone, in batches; returns how many went. */
-async function deleteParents(state: SweepState, table: TableRef, relations: Relation[]): Promise<number> {
+async function deleteParents(state: SweepState, { table, soft, relations }: SoftDeletedTable): Promise<number> {
   let deleted = 0
   for (;;) {
     if (state.options.signal?.aborted) return deleted
-    const count = await state.engine.transaction(async (context) => {
-      const soft = context.softDelete(table)
-      return soft ? deleteSweptParents(context, table, soft, relations, state.options.parentBatchSize ?? DEFAULT_BATCH) : 0
-    })
+    const count = await state.engine.transaction((context) =>
+      deleteSweptParents(context, table, soft, relations, state.options.parentBatchSize ?? DEFAULT_BATCH),
+    )
     deleted += count
     if (count === 0) return deleted
   }
 }
 
-/** The soft-deleted tables of a guard, each with the scheduled relations it is the parent of. */
-function softDeletedTables(guard: Guard): Array<{ table: TableRef; relations: Relation[] }> {
-  const tables: Array<{ table: TableRef; relations: Relation[] }> = []
+/** The soft-deleted tables of a guard, each with its soft-delete column and the scheduled relations it is the parent of. */
+async function softDeletedTables(guard: Guard, engine: GuardEngine): Promise<SoftDeletedTable[]> {
+  const byTable: Array<{ table: TableRef; relations: Relation[] }> = []
   for (const relation of guard.relations) {
     if (relation.mode !== 'scheduled') continue
-    const entry = tables.find((candidate) => sameTable(candidate.table, relation.parent))
+    const entry = byTable.find((candidate) => sameTable(candidate.table, relation.parent))
     if (entry) entry.relations.push(relation)
-    else tables.push({ table: relation.parent, relations: [relation] })
+    else byTable.push({ table: relation.parent, relations: [relation] })
   }
-  return tables
+  return engine.transaction(async (context) =>
+    byTable.flatMap(({ table, relations }) => {
+      const soft = context.softDelete(table)
+      return soft ? [{ table, soft, relations }] : []
+    }),
+  )
 }
 
 /**
@@ -123,43 +134,39 @@ function softDeletedTables(guard: Guard): Array<{ table: TableRef; relations: Re
 export async function sweep(guard: Guard, options: SweepOptions = {}): Promise<SweepReport> {
   const started = performance.now()
   const engine = engineOf(guard)
-  const tables = softDeletedTables(guard)
+  const tables = await softDeletedTables(guard, engine)
   const state: SweepState = { engine, options, relations: new Map() }
   for (const { relations } of tables) {
     for (const relation of relations)
       state.relations.set(relation.name, { relation: relation.name, action: relation.onDelete, rows: 0, batches: 0 })
   }
-  const soft = await engine.transaction(async (context) => tables.map(({ table }) => context.softDelete(table)))
-  const keepParent = (table: TableRef) => soft[tables.findIndex((entry) => entry.table === table)]?.keepParent ?? true
   const deleted = new Map<string, number>()
   let rounds = 0
   for (let busy = true; busy && rounds < MAX_ROUNDS && !options.signal?.aborted;) {
     rounds++
     busy = false
-    for (const { table, relations } of tables) {
-      for (const relation of relations) {
-        const entry = state.relations.get(relation.name) as SweptRelation
+    for (const entry of tables) {
+      for (const relation of entry.relations) {
+        const swept = state.relations.get(relation.name) as SweptRelation
         // RESTRICT and NO ACTION were checked when the parent was marked; a child written since past refguard keeps it.
-        if (entry.error || relation.onDelete === 'restrict' || relation.onDelete === 'no action') continue
+        if (swept.error || relation.onDelete === 'restrict' || relation.onDelete === 'no action') continue
         try {
-          if ((await sweepRelation(state, relation, table)) > 0) busy = true
+          if ((await sweepRelation(state, relation, entry.soft)) > 0) busy = true
         } catch (error) {
-          entry.error = error instanceof Error ? error.message : String(error)
+          swept.error = error instanceof Error ? error.message : String(error)
         }
       }
-      if (keepParent(table)) continue
-      const count = await deleteParents(state, table, relations)
-      deleted.set(qualifiedName(table), (deleted.get(qualifiedName(table)) ?? 0) + count)
+      if (entry.soft.keepParent) continue
+      const count = await deleteParents(state, entry)
+      const name = qualifiedName(entry.table)
+      deleted.set(name, (deleted.get(name) ?? 0) + count)
       if (count > 0) busy = true
     }
   }
   const swept: SweptTable[] = []
-  for (const { table } of tables) {
-    const remaining = await engine.transaction(async (context) => {
-      const soft = context.softDelete(table)
-      return soft ? countSoftDeleted(context, table, soft) : 0
-    })
-    swept.push({ table: qualifiedName(table), deleted: deleted.get(qualifiedName(table)) ?? 0, remaining, keepParent: keepParent(table) })
+  for (const { table, soft } of tables) {
+    const remaining = await engine.transaction((context) => countSoftDeleted(context, table, soft))
+    swept.push({ table: qualifiedName(table), deleted: deleted.get(qualifiedName(table)) ?? 0, remaining, keepParent: soft.keepParent })
   }
   const relations = [...state.relations.values()]
   const ok = relations.every((relation) => !relation.error)
