@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs'
 import { type Command, Option } from 'commander'
 import { loadBaseline } from '../audit/baseline.js'
 import { runCheck } from '../audit/check.js'
+import { CHECKS_TABLE, recordCheck } from '../audit/check-log.js'
 import type { Severity } from '../audit/finding.js'
 import type { CheckReport } from '../audit/report.js'
 import { loadConfig } from '../config/load.js'
@@ -45,6 +46,17 @@ function render(report: CheckReport, format: Format, sample: number): string {
 export function checkExitCode(report: CheckReport): number {
   if (!report.complete) return EXIT.error
   return report.ok ? EXIT.clean : EXIT.findings
+}
+
+/** Records the run for `refguard status`, best effort: a check must report the same whether or not its log can be written. */
+async function logCheck(name: string, databases: DatabaseSet, report: CheckReport): Promise<void> {
+  try {
+    const database = await databases.get(name)
+    await recordCheck(database.db, database.dialect.family, report)
+  } catch (error) {
+    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0]
+    process.stderr.write(`refguard: check not recorded in ${CHECKS_TABLE}, so refguard status will not show it: ${reason}\n`)
+  }
 }
 
 /** `refguard check`: orphans, sentinels, type and index problems of every relation. */
@@ -99,6 +111,7 @@ export function registerCheck(program: Command): void {
           if (options.out) writeFileSync(options.out, `${output}\n`)
           else process.stdout.write(`${output}\n`)
           if (options.out && format !== 'json') process.stderr.write(`refguard: report written to ${options.out}\n`)
+          await logCheck(config.defaultDatabase, databases, report)
           return checkExitCode(report)
         } finally {
           progress.clear()

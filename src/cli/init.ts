@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { CHECKS_TABLE, ensureCheckLog } from '../audit/check-log.js'
 import { loadConfig } from '../config/load.js'
 import { DatabaseSet } from '../db/database-set.js'
 import { ensureJobTables, JOBS_TABLE, VERSIONS_TABLE } from '../queue/tables.js'
@@ -10,7 +11,7 @@ import { EXIT, runCommand } from './run-command.js'
 export function registerInit(program: Command): void {
   withCommonOptions(program.command('init'))
     .description(
-      `create refguard's own tables (${JOBS_TABLE}, ${RUNS_TABLE}, ${ARCHIVE_TABLE}, ${VERSIONS_TABLE}) in every configured database, or migrate them; safe to repeat`,
+      `create refguard's own tables (${JOBS_TABLE}, ${RUNS_TABLE}, ${ARCHIVE_TABLE}, ${CHECKS_TABLE}, ${VERSIONS_TABLE}) in every configured database, or migrate them; safe to repeat`,
     )
     .action(async (options: CommonOptions) => {
       await runCommand(Boolean(options.json), async () => {
@@ -22,9 +23,10 @@ export function registerInit(program: Command): void {
             const database = await databases.get(name)
             await ensureRepairTables(database.db, database.dialect.family)
             await ensureJobTables(database.db, database.dialect.family)
+            await ensureCheckLog(database.db, database.dialect.family)
             created.push(name)
           }
-          const tables = [JOBS_TABLE, RUNS_TABLE, ARCHIVE_TABLE, VERSIONS_TABLE]
+          const tables = [JOBS_TABLE, RUNS_TABLE, ARCHIVE_TABLE, CHECKS_TABLE, VERSIONS_TABLE]
           process.stdout.write(
             options.json
               ? `${JSON.stringify({ ok: true, databases: created, tables })}\n`

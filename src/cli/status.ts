@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import type { CheckSummary } from '../audit/check-log.js'
 import { loadConfig } from '../config/load.js'
 import { DatabaseSet } from '../db/database-set.js'
 import { type QueueStatus, readQueueStatus } from '../queue/status.js'
@@ -14,7 +15,22 @@ function age(seconds: number | null): string {
   return `${(seconds / 3600).toFixed(1)} h`
 }
 
-function formatStatus(status: QueueStatus): string {
+const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`
+
+function formatLastCheck(check: CheckSummary | null): string {
+  if (!check) return 'Last check: none recorded (run refguard check; refguard init creates the log)'
+  const at = `${check.at.slice(0, 19).replace('T', ' ')} UTC`
+  const counts = [
+    plural(check.relations, 'relation'),
+    plural(check.orphans, 'orphan'),
+    plural(check.errors, 'error'),
+    plural(check.warnings, 'warning'),
+  ]
+  const verdict = check.complete ? '' : ', incomplete'
+  return `Last check: ${at} — ${counts.join(', ')} (${(check.ms / 1000).toFixed(1)} s${verdict})`
+}
+
+function formatQueue(status: QueueStatus): string {
   if (status.relations.length === 0) return 'No queued relations and no jobs.'
   const header = ['relation', 'pending', 'running', 'failed', 'dead', 'done/min', 'oldest']
   const rows = [...status.relations, { relation: 'total', configured: true, ...status.totals }].map((entry) => [
@@ -36,10 +52,16 @@ function formatStatus(status: QueueStatus): string {
   return lines.join('\n')
 }
 
-/** `refguard status`: the queue of each queued relation; exit 1 when a job is dead. */
+function formatStatus(status: QueueStatus): string {
+  return `${formatQueue(status)}\n\n${formatLastCheck(status.lastCheck)}`
+}
+
+/** `refguard status`: the queue of each queued relation and the last recorded check; exit 1 when a job is dead. */
 export function registerStatus(program: Command): void {
   withCommonOptions(program.command('status'))
-    .description('queued cascades: pending, running, failed and dead jobs per relation, oldest job age, jobs done in the last minute')
+    .description(
+      'queued cascades: pending, running, failed and dead jobs per relation, oldest job age, jobs done in the last minute, and the last recorded check',
+    )
     .addHelpText('after', '\nExit codes: 0 no dead job, 1 dead jobs exist (see "Dead jobs"), 2 usage, config or connection error.')
     .action(async (options: CommonOptions) => {
       await runCommand(Boolean(options.json), async () => {

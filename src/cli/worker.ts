@@ -20,6 +20,7 @@ interface WorkerCommandOptions extends CommonOptions {
   queue?: string
   relay: boolean
   keepDone: number
+  database?: string
 }
 
 function jobLine(event: JobEvent, json: boolean): string {
@@ -42,6 +43,10 @@ export function registerWorker(program: Command): void {
   withCommonOptions(program.command('worker'))
     .description(
       'apply the actions of queued relations: claim jobs from refguard_jobs, work through the children in batches, retry, dead-letter',
+    )
+    .option(
+      '--database <name>',
+      "the configured database whose refguard_jobs to serve (default: the config's default database); run one worker per database that queues jobs",
     )
     .option('--concurrency <n>', 'jobs worked on at once, each on its own connection', integerOption('--concurrency'), 1)
     .option('--once', 'drain the queue (waiting for running jobs and retries too), then exit')
@@ -88,6 +93,7 @@ export function registerWorker(program: Command): void {
         const say = (message: string) => process.stderr.write(`refguard worker: ${message}\n`)
         const worker = await startWorker({
           config,
+          ...(options.database === undefined ? {} : { database: options.database }),
           transport,
           brokerUrl: options.broker,
           transportOptions: {

@@ -64,6 +64,21 @@ export function keyMatch(context: EnforcementContext, relation: Relation, side: 
   return sql`(${sql.join(refs)}) in (select * from unnest(${sql.join(arrays)}))`
 }
 
+/**
+ * `child = any(array(the keys no present parent holds))` for a one-column key on PostgreSQL: the parent is looked up
+ * once per key rather than once per child row, and the child's index is searched for just those keys. Undefined
+ * where that form does not apply (then the caller checks the parent per row).
+ */
+export function childOfAbsentKeys(context: EnforcementContext, relation: Relation, child: Sql, keys: KeyTuple[]): Sql | undefined {
+  const types = arrayTypes(context, relation, 'parent')
+  const [parent] = relation.parent.columns
+  if (!types || relation.parent.columns.length !== 1 || parent === undefined) return undefined
+  const [keyArray] = columnArrays(keys, types)
+  return sql`${child} = any(array(select ${sql.id('u', 'k')} from unnest(${keyArray}) as ${sql.id('u')}(${sql.id('k')})
+    where not exists (select 1 from ${tableSql(relation.parent)} as ${sql.id('p')}
+      where ${sql.id('p', parent)} = ${sql.id('u', 'k')} and ${presentSql(context, relation, 'p')})))`
+}
+
 /** A derived table `(i, k0, k1...)` holding the keys to look up, `i` being each key's position. */
 function keysTable(context: EnforcementContext, relation: Relation, keys: KeyTuple[]): Sql {
   const names = relation.parent.columns.map((_, i) => sql.id(`k${i}`))

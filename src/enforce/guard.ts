@@ -1,30 +1,31 @@
 import { type DatabaseIntrospector, type Dialect, Kysely, MysqlAdapter, PGliteAdapter, PostgresAdapter } from 'kysely'
 import { type CheckOptions, type CheckReport, runCheck } from '../audit/check.js'
 import { ConfigError } from '../config/errors.js'
-import { type ResolvedConfig, resolveConfig, softDeleteTable } from '../config/normalize.js'
+import { type ResolvedConfig, resolveConfig } from '../config/normalize.js'
 import type { RefguardConfig, RelationDefaults, RelationInput, SoftDeleteInput } from '../config/types.js'
 import type { Database } from '../db/connect.js'
 import { DatabaseSet } from '../db/database-set.js'
 import { mysqlDialect } from '../db/mysql.js'
 import { pgliteDialect } from '../db/pglite.js'
 import { postgresDialect } from '../db/postgres.js'
-import { findColumn, findTable, type SchemaInfo } from '../db/schema-info.js'
+import type { SchemaInfo } from '../db/schema-info.js'
 import { RelationGraph } from '../model/graph.js'
-import type { Relation, TableRef } from '../model/relation.js'
+import type { Relation } from '../model/relation.js'
 import { schemasByDatabase, withSchemas } from '../model/resolve-schemas.js'
-import { validateRelation } from '../model/validate.js'
+import { didYouMean } from '../util/suggest.js'
 import { assertJobTables } from '../queue/tables.js'
 import { type RepairOptions, type RepairReport, runRepair } from '../repair/repair.js'
 import { type SweepOptions, type SweepReport, sweep } from '../sweep/sweep.js'
 import { BoundDriver } from './bound-driver.js'
-import type { EnforcementContext, SoftDeleteColumn } from './context.js'
+import type { EnforcementContext } from './context.js'
 import { crosscheckRemovedKeys } from './crosscheck.js'
+import { assertEnforceable } from './enforceable.js'
 import { EnforcingDriver } from './enforcing-driver.js'
 import { type RemoteParents, remoteParentsFor } from './remote-parent.js'
 import type { TransactionState } from './runner.js'
 import { ownTransactions, registerEngine } from './own-transaction.js'
-import { isQueueable } from './queued-actions.js'
 import { SchemaFacts } from './schema-facts.js'
+import { softDeleteLookup, softDeleteOf } from './soft-delete-columns.js'
 
 /** Relations over a Kysely instance you already have. */
 export interface GuardOptions {
@@ -81,94 +82,13 @@ function providedDatabase(db: Kysely<any>): Database {
   }
 }
 
-/** Relations that cannot be enforced in this version, or against this schema, stop createGuard with every reason. */
-function assertEnforceable(config: ResolvedConfig, relations: Relation[], schema: SchemaInfo, family: 'postgres' | 'mysql'): void {
-  const problems: string[] = softDeleteProblems(config, schema)
-  for (const relation of relations) {
-    if (relation.child.database !== relation.parent.database) {
-      // remoteParentsFor checks the parent side in its own database.
-      if (relation.mode !== 'inline') {
-        problems.push(
-          `relation "${relation.name}": its parent is in another database ("${relation.parent.database}"), and mode "${relation.mode}" across databases is not available yet; use mode "inline" (child writes are checked against the parent database)`,
-        )
-      }
-      continue
-    }
-    if (relation.mode === 'queued') problems.push(...queuedProblems(relation, schema, family))
-    if (relation.mode === 'scheduled') problems.push(...batchedChildProblems(relation, schema, family))
-    for (const finding of validateRelation(relation, schema, schema)) {
-      if (finding.severity === 'error') problems.push(`${finding.message} (fix: ${finding.fix})`)
-    }
-  }
-  if (problems.length > 0) {
-    throw new ConfigError(`cannot enforce ${problems.length === 1 ? 'a relation' : 'these relations'}:\n  ${problems.join('\n  ')}`, {
-      ...(config.file ? { file: config.file } : {}),
-      fix: 'correct the relations (or the schema) and create the guard again',
-    })
-  }
-}
-
-/**
- * Why a queued relation cannot work: queued mode applies CASCADE, SET NULL and SET DEFAULT later, in a worker;
- * RESTRICT and NO ACTION are checks, which cannot wait (a relation's other action may be one: it is checked inline).
- */
-function queuedProblems(relation: Relation, schema: SchemaInfo, family: 'postgres' | 'mysql'): string[] {
-  if (!isQueueable(relation.onDelete) && !isQueueable(relation.onUpdate)) {
-    return [
-      `relation "${relation.name}": mode "queued" needs ON DELETE or ON UPDATE CASCADE, SET NULL or SET DEFAULT, but it has ON DELETE ${relation.onDelete.toUpperCase()} and ON UPDATE ${relation.onUpdate.toUpperCase()}, which are checks and cannot wait for a worker; make it inline, or give it an action to queue`,
-    ]
-  }
-  return batchedChildProblems(relation, schema, family)
-}
-
-/** Workers and the sweeper act on children in batches by primary key (PostgreSQL can use ctid instead). */
-function batchedChildProblems(relation: Relation, schema: SchemaInfo, family: 'postgres' | 'mysql'): string[] {
-  const child = findTable(schema, relation.child)
-  if (family === 'mysql' && child && child.primaryKey.length === 0) {
-    return [
-      `relation "${relation.name}": mode "${relation.mode}" works through ${relation.child.table} in batches by primary key, and it has none; add a primary key or make the relation inline`,
-    ]
-  }
-  return []
-}
-
-/** Soft-delete columns that do not exist or cannot mark a row: a nullable timestamp (NULL = present) or a boolean flag. */
-function softDeleteProblems(config: ResolvedConfig, schema: SchemaInfo): string[] {
-  return Object.entries(config.softDelete).flatMap(([name, { column }]) => {
-    const table = findTable(schema, softDeleteTable(name))
-    if (!table) return [`softDelete.${name}: table "${name}" does not exist; use the name of a table that is a relation's parent`]
-    const info = findColumn(table, column)
-    if (!info) {
-      return [
-        `softDelete.${name}: column "${column}" does not exist in ${name}; add it (e.g. ${column} timestamp null) or name an existing column`,
-      ]
-    }
-    if (!isFlag(info.type) && !info.nullable) {
-      return [
-        `softDelete.${name}: column "${column}" is NOT NULL, so it cannot hold NULL for rows that are not deleted; make it nullable, or use a boolean flag`,
-      ]
-    }
-    return []
-  })
-}
-
-function isFlag(type: string): boolean {
-  return type === 'boolean' || type === 'tinyint(1)'
-}
-
-function softDeleteLookup(config: ResolvedConfig, schema: SchemaInfo): (table: TableRef) => SoftDeleteColumn | undefined {
-  const entries = Object.entries(config.softDelete).map(([name, { column, keepParent }]) => {
-    const ref = softDeleteTable(name)
-    const info = findTable(schema, ref)
-    const type = info ? findColumn(info, column)?.type : undefined
-    return { schema: ref.schema ?? schema.defaultSchema, table: ref.table, column, flag: type !== undefined && isFlag(type), keepParent }
-  })
-  return (table) => {
-    const entry = entries.find(
-      (candidate) => candidate.table === table.table && candidate.schema === (table.schema ?? schema.defaultSchema),
-    )
-    return entry ? { column: entry.column, flag: entry.flag, keepParent: entry.keepParent } : undefined
-  }
+/** Options of `createGuard` beyond the config. */
+export interface CreateGuardOptions {
+  /**
+   * The configured database `guard.db` writes to (default: the config's default database). A guard on the parent
+   * database of a cross-database queued relation writes the jobs of its parent deletes and key changes there.
+   */
+  database?: string
 }
 
 function introspectorOf(db: Kysely<any>): DatabaseIntrospector {
@@ -176,7 +96,7 @@ function introspectorOf(db: Kysely<any>): DatabaseIntrospector {
 }
 
 /** Creates a guard from a config (databases + relations), or from `{ db: kysely, relations }`. */
-export async function createGuard(input: RefguardConfig | ResolvedConfig | GuardOptions): Promise<Guard> {
+export async function createGuard(input: RefguardConfig | ResolvedConfig | GuardOptions, options: CreateGuardOptions = {}): Promise<Guard> {
   const provided = 'db' in input ? providedDatabase(input.db) : undefined
   const config: ResolvedConfig =
     'db' in input
@@ -189,28 +109,84 @@ export async function createGuard(input: RefguardConfig | ResolvedConfig | Guard
       : 'baseDir' in input
         ? (input as ResolvedConfig)
         : resolveConfig(input)
+  const home = options.database ?? config.defaultDatabase
+  if (!(home in config.databases)) {
+    const names = Object.keys(config.databases)
+    throw new ConfigError(`createGuard: there is no database "${home}" in the config${didYouMean(home, names)}`, {
+      ...(config.file ? { file: config.file } : {}),
+      fix: `name one of the configured databases: ${names.join(', ')}`,
+    })
+  }
   const databases = new DatabaseSet(config, provided ? { main: provided } : {})
   try {
-    const database = await databases.get(config.defaultDatabase)
-    const schema = await database.introspect(schemasByDatabase(config.relations).get(config.defaultDatabase) ?? [])
-    const relations = config.relations.map((relation) => withSchemas(relation, new Map([[config.defaultDatabase, schema]])))
-    assertEnforceable(config, relations, schema, database.dialect.family)
-    if (relations.some((relation) => relation.mode === 'queued')) await assertJobTables(database.db)
-    const crosscheckDb = 'db' in input ? (input.crosscheckDb ?? input.db) : await sideConnection(config, databases)
-    const remoteParents = await remoteParentsFor(relations, schema, databases, config.file)
-    return buildGuard(config, databases, database, schema, relations, { crosscheckDb, remoteParents })
+    const crosscheckDb = 'db' in input ? (input.crosscheckDb ?? input.db) : undefined
+    return await openGuard(config, databases, home, crosscheckDb)
   } catch (error) {
     await databases.close()
     throw error
   }
 }
 
+/** The guard on `home` of a config whose databases are open in `databases` (closed with the guard). */
+async function openGuard(
+  config: ResolvedConfig,
+  databases: DatabaseSet,
+  home: string,
+  crosscheck: Kysely<any> | undefined,
+): Promise<Guard> {
+  const database = await databases.get(home)
+  const schema = await database.introspect(schemasByDatabase(config.relations).get(home) ?? [])
+  const relations = config.relations.map((relation) => withSchemas(relation, new Map([[home, schema]])))
+  assertEnforceable(config, relations, schema, database.dialect.family, home)
+  // Jobs go to the outbox of the database a queued relation's parent is in.
+  if (relations.some((relation) => relation.mode === 'queued' && relation.parent.database === home)) await assertJobTables(database.db)
+  const crosscheckDb = crosscheck ?? (await sideConnection(config, databases, home))
+  const childrenHere = relations.filter((relation) => relation.child.database === home)
+  const remoteParents = await remoteParentsFor(childrenHere, schema, databases, config.file)
+  const guard = buildGuard(config, databases, database, schema, relations, { crosscheckDb, remoteParents })
+  origins.set(guard, { config, databases })
+  return guard
+}
+
+/** What a guard was made from, for `guardOnDatabase`. */
+const origins = new WeakMap<Guard, { config: ResolvedConfig; databases: DatabaseSet }>()
+
+/** Databases borrowed from another set: opened there and left open here, so closing this set closes only its own extras. */
+class BorrowedDatabases extends DatabaseSet {
+  constructor(
+    private readonly owner: DatabaseSet,
+    config: ResolvedConfig,
+  ) {
+    super(config)
+  }
+
+  override get(name: string): Promise<Database> {
+    return this.owner.get(name)
+  }
+}
+
+/**
+ * A guard on another database of the same config, over the same connections (a worker acts in the child database
+ * of a cross-database job with it). Closing it leaves those connections to `guard`.
+ */
+export async function guardOnDatabase(guard: Guard, database: string): Promise<Guard> {
+  const origin = origins.get(guard)
+  if (!origin) throw new TypeError('not a guard made by createGuard()')
+  const borrowed = new BorrowedDatabases(origin.databases, origin.config)
+  try {
+    return await openGuard(origin.config, borrowed, database, undefined)
+  } catch (error) {
+    await borrowed.close()
+    throw error
+  }
+}
+
 /** A guard built from a URL gets a pool of its own for the crosscheck, so it can never wait on the caller's pool. */
-async function sideConnection(config: ResolvedConfig, databases: DatabaseSet): Promise<Kysely<any>> {
-  const main = await databases.get(config.defaultDatabase)
+async function sideConnection(config: ResolvedConfig, databases: DatabaseSet, home: string): Promise<Kysely<any>> {
+  const main = await databases.get(home)
   if (main.dialect.name !== 'postgres') return main.db
   const side = new DatabaseSet({
-    databases: { side: config.databases[config.defaultDatabase] as { url: string } },
+    databases: { side: config.databases[home] as { url: string } },
     baseDir: config.baseDir,
   })
   databases.onClose(() => side.close())
@@ -230,14 +206,14 @@ function buildGuard(
   const executor = inner.getExecutor()
   const graph = new RelationGraph(relations)
   const facts = new SchemaFacts(schema, relations)
-  const softDelete = softDeleteLookup(config, schema)
+  const softDelete = softDeleteLookup(softDeleteOf(config, database.name), schema)
   const guardedTables = new Set(relations.flatMap((relation) => [relation.child.table, relation.parent.table]))
   const context = (runner: EnforcementContext['runner']): EnforcementContext => ({
     runner,
     graph,
     facts,
     softDelete,
-    tableRef: (target) => ({ database: config.defaultDatabase, schema: target.schema ?? schema.defaultSchema, table: target.table }),
+    tableRef: (target) => ({ database: database.name, schema: target.schema ?? schema.defaultSchema, table: target.table }),
     crosscheck: (relation, keys) => crosscheckRemovedKeys(runner, crosscheckDb, relation, keys),
     ...(remoteParents ? { remoteParents } : {}),
   })

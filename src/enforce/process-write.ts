@@ -8,7 +8,7 @@ import { compareIdentities, innodbRelationOrder } from './innodb-order.js'
 import { usesTransactionSnapshot } from './isolation.js'
 import { chunks, distinctKeys, type KeyTuple, keyId, keyStatus, sameKey } from './keys.js'
 import { identityColumns, type PreimageRow, readPreimage } from './preimage.js'
-import { queuesAction } from './queued-actions.js'
+import { queuesAction, refuseAcrossDatabases } from './queued-actions.js'
 import { softDelete } from './soft-delete.js'
 import type { WriteSpec } from './write-spec.js'
 
@@ -242,6 +242,7 @@ export async function applyAction(
     state.outbox.push({ relation, write, changes })
     return
   }
+  refuseAcrossDatabases(relation, write)
   const keys = changes.map((change) => change.before)
   let action = actionOf(relation, write)
   // InnoDB: an ON UPDATE CASCADE / SET NULL that comes back to a table its own cascade path is updating acts as RESTRICT.

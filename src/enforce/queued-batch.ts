@@ -1,15 +1,15 @@
 import { sql } from 'kysely'
 import { tableSql } from '../db/identifiers.js'
 import type { Relation } from '../model/relation.js'
-import { cascadeDelete, cascadeUpdate, setChildren } from './actions.js'
-import { absentKeys, childFilter, columnRefs, keyMatch, notSoftDeleted, presentSql } from './checks.js'
+import { absentKeys, childFilter, childOfAbsentKeys, columnRefs, keyMatch, notSoftDeleted, presentSql } from './checks.js'
 import { type EnforcementContext, newStatementState } from './context.js'
 import { enforceWrite } from './enforce-statement.js'
+import { identityOf, onlyRows } from './batch-rows.js'
 import { usesTransactionSnapshot } from './isolation.js'
-import { UnguardedWriteError } from './errors.js'
+import { workerActionSpec } from './queued-actions.js'
 import { distinctKeys, type KeyTuple, keyId } from './keys.js'
-import { andAll, keyInList, type Sql } from './sql-parts.js'
-import type { WriteSpec } from './write-spec.js'
+import { andAll, type Sql } from './sql-parts.js'
+import type { KeyWindow } from './key-window.js'
 
 /** What one batch of a queued job did. */
 export interface QueuedBatch {
@@ -25,74 +25,29 @@ interface LockedRow {
   key: KeyTuple
 }
 
-/** The columns that identify a child row: its primary key, or PostgreSQL's ctid (stable while the batch holds the row lock). */
-function identityOf(context: EnforcementContext, relation: Relation): string[] {
-  const identity = context.facts.of(relation.child)?.identity ?? []
-  if (identity.length > 0) return identity
-  if (context.runner.family === 'postgres') return ['ctid']
-  throw new UnguardedWriteError(`relation "${relation.name}" is queued, but ${relation.child.table} has no primary key to batch by`)
-}
-
-/**
- * `identity in (rows)` for the rows of a batch, over the alias the generated statements use; on PostgreSQL a
- * one-column identity goes as one array parameter (planning a thousand parameters costs more than the delete).
- */
-function onlyRows(context: EnforcementContext, relation: Relation, identity: string[], rows: LockedRow[]): Sql {
-  const alias = relation.child.table
-  const types =
-    context.runner.family === 'postgres'
-      ? identity.map((column) => (column === 'ctid' ? 'tid' : context.facts.columnType(relation.child, column)))
-      : undefined
-  const [column] = identity
-  const [type] = types ?? []
-  if (identity.length === 1 && column && type) {
-    return sql`${sql.id(alias, column)} = any(cast(${rows.map((row) => row.identity[0])} as ${sql.raw(`${type}[]`)}))`
-  }
-  return keyInList(
-    identity.map((column) => sql.id(alias, column)),
-    rows.map((row) => row.identity),
-    types,
-  )
-}
-
 /**
  * Children of `keys` whose parent key no present row holds: what a job still has to act on. A cascaded delete of a
  * soft-deleted child table only marks its rows, so marked children count as done.
  */
 function pendingChildren(context: EnforcementContext, relation: Relation, write: 'update' | 'delete', keys: KeyTuple[]): Sql {
   const child = columnRefs('c', relation.child.columns)
-  const match = andAll(relation.parent.columns.map((column, i) => sql`${sql.id('p', column)} = ${child[i]}`))
-  const gone = sql`not exists (select 1 from ${tableSql(relation.parent)} as ${sql.id('p')} where ${match} and ${presentSql(context, relation, 'p')})`
   const soft = write === 'delete' && relation.onDelete === 'cascade' ? context.softDelete(relation.child) : undefined
   const unmarked = soft ? [notSoftDeleted(soft, 'c')] : []
+  const [column] = child
+  const byKey = column && child.length === 1 ? childOfAbsentKeys(context, relation, column, keys) : undefined
+  if (byKey) return andAll([childFilter(relation, 'c'), byKey, ...unmarked])
+  const match = andAll(relation.parent.columns.map((column, i) => sql`${sql.id('p', column)} = ${child[i]}`))
+  const gone = sql`not exists (select 1 from ${tableSql(relation.parent)} as ${sql.id('p')} where ${match} and ${presentSql(context, relation, 'p')})`
   return andAll([childFilter(relation, 'c'), keyMatch(context, relation, 'child', child, keys), gone, ...unmarked])
-}
-
-/** The write that applies the relation's action to the batch's rows, as the inline action would build it. */
-function actionSpec(
-  context: EnforcementContext,
-  relation: Relation,
-  write: 'update' | 'delete',
-  changes: Array<{ before: KeyTuple; after: KeyTuple }>,
-  only: Sql,
-): WriteSpec {
-  const action = write === 'delete' ? relation.onDelete : relation.onUpdate
-  const keys = changes.map((change) => change.before)
-  if (action === 'cascade')
-    return write === 'delete' ? cascadeDelete(context, relation, keys, only) : cascadeUpdate(context, relation, changes, only)
-  if (action === 'set null' || action === 'set default')
-    return setChildren(context, relation, keys, action === 'set null' ? 'null' : 'default', write, only)
-  throw new UnguardedWriteError(
-    `relation "${relation.name}" has ON ${write.toUpperCase()} ${action.toUpperCase()}, which a worker cannot apply`,
-  )
 }
 
 /**
  * One batch of a queued job, inside the caller's transaction: locks up to `limit` children of the job's
- * keys whose parent is still gone (FOR UPDATE), reads the parent table again for exactly those keys (a key
- * held by a parent again, re-inserted or re-keyed to it, keeps its children: see the README), and applies
- * the relation's action to the rest through the engine, so the grandchildren get their own relations'
- * actions (inline ones at once, queued ones as new jobs in this same transaction).
+ * keys (or of the keys in `window`) whose parent is still gone (FOR UPDATE), reads the parent table again for
+ * exactly those keys (a key held by a parent again, re-inserted or re-keyed to it, keeps its children: see the
+ * README), and applies the relation's action to the rest through the engine, so the grandchildren get their own
+ * relations' actions (inline ones at once, queued ones as new jobs in this same transaction). A batch looks for
+ * one child more than it acts on, to know whether the keys it looked at have any left.
  */
 export async function runQueuedBatch(
   context: EnforcementContext,
@@ -100,31 +55,46 @@ export async function runQueuedBatch(
   write: 'update' | 'delete',
   changes: Array<{ before: KeyTuple; after: KeyTuple }>,
   limit: number,
+  window?: KeyWindow,
 ): Promise<QueuedBatch> {
-  const { runner } = context
+  const [start, end] = window?.bounds() ?? [0, changes.length]
+  const keys = changes.slice(start, end).map((change) => change.before)
+  const acted = (await deletesLeafRows(context, relation, write))
+    ? await deleteLeafRows(context, relation, pendingChildren(context, relation, write, keys), limit)
+    : await actOnLockedRows(context, relation, write, changes, pendingChildren(context, relation, write, keys), limit)
+  window?.advance(acted.found, limit)
+  if (acted.found > limit || (window && !window.passedEnd())) return { rows: acted.rows, finished: false }
+  const all = changes.map((change) => change.before)
+  const finished = !(await anyLeft(context, relation, pendingChildren(context, relation, write, all)))
+  // A child changed under a batch, or written after its key was passed: the window goes over the keys again.
+  if (!finished) window?.rewind()
+  return { rows: acted.rows, finished }
+}
+
+/** What a batch did: the rows it changed, and how many pending children it found (at most `limit` + 1). */
+interface ActedRows {
+  rows: number
+  found: number
+}
+
+/** The general batch: lock the pending children, re-read their parents, and act on those still without one through the engine. */
+async function actOnLockedRows(
+  context: EnforcementContext,
+  relation: Relation,
+  write: 'update' | 'delete',
+  changes: Array<{ before: KeyTuple; after: KeyTuple }>,
+  pending: Sql,
+  limit: number,
+): Promise<ActedRows> {
   const identity = identityOf(context, relation)
-  const pending = pendingChildren(
-    context,
-    relation,
-    write,
-    changes.map((change) => change.before),
-  )
-  if (await deletesLeafRows(context, relation, write)) {
-    const result = await runner.run(
-      sql`delete from ${tableSql(relation.child)} as ${sql.id('d')} where ${sql.id('d', 'ctid')} = any(array(
-        select ${sql.id('c', 'ctid')} from ${tableSql(relation.child)} as ${sql.id('c')} where ${pending} limit ${sql.lit(limit)}))`,
-    )
-    const deleted = Number(result.numAffectedRows ?? 0)
-    return { rows: deleted, finished: deleted < limit && !(await anyLeft(context, relation, pending)) }
-  }
   const selections = [
     ...identity.map((column, i) => sql`${sql.id('c', column)} as ${sql.id(`i${i}`)}`),
     ...relation.child.columns.map((column, i) => sql`${sql.id('c', column)} as ${sql.id(`k${i}`)}`),
   ]
-  const { rows } = await runner.run<Record<string, unknown>>(
-    sql`select ${sql.join(selections)} from ${tableSql(relation.child)} as ${sql.id('c')} where ${pending} limit ${sql.lit(limit)} for update`,
+  const { rows } = await context.runner.run<Record<string, unknown>>(
+    sql`select ${sql.join(selections)} from ${tableSql(relation.child)} as ${sql.id('c')} where ${pending} limit ${sql.lit(limit + 1)} for update`,
   )
-  const locked: LockedRow[] = rows.map((row) => ({
+  const locked: LockedRow[] = rows.slice(0, limit).map((row) => ({
     identity: identity.map((_, i) => row[`i${i}`]),
     key: relation.child.columns.map((_, i) => row[`k${i}`]),
   }))
@@ -137,7 +107,7 @@ export async function runQueuedBatch(
     // of this relation (jobs of a relation with key changes run in order) moves them on: the new key is not checked here.
     if (write === 'update' && relation.onUpdate === 'cascade') state.trusted.add(relation.name)
     const targetKeys = new Set(targets.map((row) => keyId(row.key)))
-    const spec = actionSpec(
+    const spec = workerActionSpec(
       context,
       relation,
       write,
@@ -146,8 +116,24 @@ export async function runQueuedBatch(
     )
     await enforceWrite(context, spec, state)
   }
-  if (locked.length >= limit) return { rows: targets.length, finished: false }
-  return { rows: targets.length, finished: !(await anyLeft(context, relation, pending)) }
+  return { rows: targets.length, found: rows.length }
+}
+
+/**
+ * The leaf batch (see `deletesLeafRows`): one statement picks the pending rows by ctid, one more than the batch,
+ * and deletes all but that one.
+ */
+async function deleteLeafRows(context: EnforcementContext, relation: Relation, pending: Sql, limit: number): Promise<ActedRows> {
+  const table = tableSql(relation.child)
+  const { rows } = await context.runner.run<{ deleted: unknown; found: unknown }>(
+    sql`with ${sql.id('picked')} as (select array(
+        select ${sql.id('c', 'ctid')} from ${table} as ${sql.id('c')} where ${pending} limit ${sql.lit(limit + 1)}) as ${sql.id('rows')}),
+      ${sql.id('gone')} as (delete from ${table} as ${sql.id('d')}
+        where ${sql.id('d', 'ctid')} = any(((select ${sql.id('rows')}[1:${sql.lit(limit)}] from ${sql.id('picked')}))::tid[]) returning 1)
+      select (select count(*) from ${sql.id('gone')}) as ${sql.id('deleted')},
+        (select cardinality(${sql.id('rows')}) from ${sql.id('picked')}) as ${sql.id('found')}`,
+  )
+  return { rows: Number(rows[0]?.deleted ?? 0), found: Number(rows[0]?.found ?? 0) }
 }
 
 /** Whether a child still waits for the job; a batch with LIMIT may come back short when a concurrent one changed rows. */

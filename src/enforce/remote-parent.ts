@@ -65,6 +65,11 @@ export class RemoteParents {
 
   constructor(private readonly joins: Map<string, CrossJoin>) {}
 
+  /** The join of a relation whose child table is in this guard's database (how its keys compare, both databases). */
+  joinOf(relation: string): CrossJoin | undefined {
+    return this.joins.get(relation)
+  }
+
   /** Throws the database's own foreign-key error (23503) for the first key no parent row holds. */
   async check(transaction: TransactionState | undefined, relation: Relation, keys: KeyTuple[], action: ViolatingAction): Promise<void> {
     const join = this.joins.get(relation.name) as CrossJoin

@@ -128,10 +128,27 @@ export async function holdLease(runner: Runner, job: Job, workerId: string): Pro
   return Number(result.numAffectedRows ?? 0) > 0
 }
 
-/** Adds a batch's rows to the job, and marks it done when `finished`: in the batch's own transaction. */
-export async function recordBatch(runner: Runner, job: Job, rows: number, finished: boolean): Promise<void> {
+/** A batch found, at its end, that its job is no longer this worker's: thrown to roll the batch back. */
+export class LeaseLostError extends Error {
+  constructor(jobId: string) {
+    super(`job ${jobId} was taken over by another worker after its lease ran out`)
+  }
+}
+
+/**
+ * Adds a batch's rows to the job, and marks it done when `finished`: in the batch's own transaction. With
+ * `workerId`, it also renews the lease, and only while the job is still that worker's: false when it is not (its
+ * lease ran out and another worker took it over), and then the batch must roll back. Checking at the end rather than
+ * before the batch saves a round trip: a batch run by a worker that lost the job changes nothing, since it cannot commit.
+ */
+export async function recordBatch(runner: Runner, job: Job, rows: number, finished: boolean, workerId?: string): Promise<boolean> {
   const done = finished ? sql`, state = 'done', done_at = ${now(runner.family)}` : sql``
-  await runner.run(sql`update ${sql.id(JOBS_TABLE)} set rows_done = rows_done + ${rows}${done} where id = ${job.id}`)
+  const lease = workerId === undefined ? sql`` : sql`, locked_at = ${now(runner.family)}`
+  const owned = workerId === undefined ? sql`` : sql` and locked_by = ${workerId} and state = 'running'`
+  const result = await runner.run(
+    sql`update ${sql.id(JOBS_TABLE)} set rows_done = rows_done + ${rows}${lease}${done} where id = ${job.id}${owned}`,
+  )
+  return Number(result.numAffectedRows ?? 0) > 0
 }
 
 /**

@@ -1,4 +1,5 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely'
+import { type CheckSummary, readLastCheck } from '../audit/check-log.js'
 import type { Guard } from '../enforce/guard.js'
 import { engineOf } from '../enforce/own-transaction.js'
 import type { Relation } from '../model/relation.js'
@@ -37,11 +38,13 @@ export interface QueueStatus {
   totals: Omit<RelationQueueStatus, 'relation' | 'configured'>
   /** The most recent dead jobs, newest first (at most 20). */
   deadJobs: DeadJob[]
+  /** The newest `refguard check` recorded in `refguard_checks`; null when none is (or the table does not exist). */
+  lastCheck: CheckSummary | null
 }
 
 const DEAD_SHOWN = 20
 
-/** Reads the queue per relation: every queued relation of the config, and every relation that has jobs. */
+/** Reads the queue per relation (every queued relation of the config, and every relation that has jobs) and the last check. */
 export async function readQueueStatus(db: Kysely<any>, family: 'postgres' | 'mysql', relations: readonly Relation[]): Promise<QueueStatus> {
   const count = (condition: RawBuilder<unknown>) => sql`sum(case when ${condition} then 1 else 0 end)`
   // Done jobs accumulate; only the last minute's are read.
@@ -97,6 +100,7 @@ export async function readQueueStatus(db: Kysely<any>, family: 'postgres' | 'mys
       attempts: Number(row.attempts),
       error: row.last_error === null || row.last_error === undefined ? null : String(row.last_error),
     })),
+    lastCheck: await readLastCheck(db, family),
   }
 }
 

@@ -6,11 +6,12 @@ import type { RefguardConfig } from '../config/types.js'
 import { createGuard, type Guard, type GuardOptions } from '../enforce/guard.js'
 import { engineOf } from '../enforce/own-transaction.js'
 import { isQueueable } from '../enforce/queued-actions.js'
-import { runQueuedBatch } from '../enforce/queued-batch.js'
 import { UsageError } from '../errors.js'
-import { claimJob, hasOpenJobs, holdLease, recordBatch, releaseJob } from './claim.js'
+import { claimJob, hasOpenJobs, releaseJob } from './claim.js'
+import { crossDatabaseJobs } from './cross-database-jobs.js'
 import type { Job, JobAction, JobState } from './job.js'
-import { errorText, failJob, PermanentJobError, retryTransient } from './retry.js'
+import { errorText, failJob, PermanentJobError } from './retry.js'
+import { type JobRun, runLocalJob } from './job-run.js'
 import { assertJobTables } from './tables.js'
 import { brokerFeed, connectBroker } from './broker-feed.js'
 import { databaseFeed, type JobFeed, type TransportName, transportByName } from './feed.js'
@@ -24,6 +25,8 @@ export interface WorkerOptions {
   guard?: Guard
   /** Or a config (as `createGuard` takes): the worker makes its own guard and closes it when it stops. */
   config?: RefguardConfig | ResolvedConfig | GuardOptions
+  /** With `config`: the database whose refguard_jobs the worker serves (default: the config's default database). */
+  database?: string
   /** Jobs worked on at once, each on its own connection (default 1). */
   concurrency?: number
   /** Child rows per batch; each batch is its own short transaction (default 1000). */
@@ -129,7 +132,9 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   if (options.brokerUrl !== undefined && !broker) {
     throw new UsageError('a broker URL needs a broker transport', 'pass transport: rabbitmq or nats (--transport rabbitmq|nats)')
   }
-  const owned = options.guard ? undefined : await createGuard(options.config as RefguardConfig | ResolvedConfig | GuardOptions)
+  const owned = options.guard
+    ? undefined
+    : await createGuard(options.config as RefguardConfig | ResolvedConfig | GuardOptions, { database: options.database })
   const guard = (options.guard ?? owned) as Guard
   const engine = engineOf(guard)
   let feed = options.feed ?? databaseFeed()
@@ -150,6 +155,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   }
   const id = options.id ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
   const relations = new Map(guard.relations.map((relation) => [relation.name, relation]))
+  const crossDatabase = crossDatabaseJobs(guard)
   const summary: WorkerSummary = { done: 0, retried: 0, dead: 0, rows: 0 }
   const abort = new AbortController()
   let stopping = false
@@ -188,31 +194,28 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
           `relation "${relation.name}" now has ON ${job.action.toUpperCase()} ${action.toUpperCase()}, which a worker cannot apply to the children of these parents`,
         )
       }
-      for (;;) {
-        const batch = await retryTransient(() =>
-          engine.transaction(async (context) => {
-            if (!(await holdLease(context.runner, job, id))) return undefined
-            const result = await runQueuedBatch({ ...context, job: job.id }, relation, job.action, job.changes, settings.batchSize)
-            await recordBatch(context.runner, job, result.rows, result.finished)
-            return result
-          }),
-        )
-        // The lease ran out and another worker took the job over: it is theirs now.
-        if (!batch) return
-        rows += batch.rows
-        summary.rows += batch.rows
-        if (batch.finished) {
-          summary.done++
-          emit('done', job.attempts)
-          return
-        }
-        if (stopping) {
-          // Should the hand-back fail, the job comes back anyway once its lease runs out.
-          await releaseJob(engine.db, job, id).catch((error: unknown) => options.onError?.(error))
-          emit('pending', job.attempts)
-          return
-        }
+      const run: JobRun = {
+        workerId: id,
+        batchSize: settings.batchSize,
+        stopping: () => stopping,
+        onBatch: (batchRows) => {
+          rows += batchRows
+          summary.rows += batchRows
+        },
       }
+      // Children in another database: each batch is a transaction there (cross-database-jobs.ts).
+      const outcome = crossDatabase.handles(relation)
+        ? await crossDatabase.run(job, relation, run)
+        : await runLocalJob(engine, job, relation, run)
+      if (outcome === 'done') {
+        summary.done++
+        emit('done', job.attempts)
+      } else if (outcome === 'stopped') {
+        // Should the hand-back fail, the job comes back anyway once its lease runs out.
+        await releaseJob(engine.db, job, id).catch((error: unknown) => options.onError?.(error))
+        emit('pending', job.attempts)
+      }
+      // 'lost': the lease ran out and another worker took the job over; it is theirs now.
     } catch (error) {
       try {
         const state = await failJob(engine.db, engine.family, job, id, error, settings)
@@ -261,6 +264,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     const relayStopped = relay?.stop()
     await feed.close()
     await relayStopped
+    await crossDatabase.close()
     await owned?.close()
     const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected')
     if (failure) throw failure.reason

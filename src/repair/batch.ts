@@ -21,6 +21,13 @@ export interface BatchContext {
   run: RunState
   archive: ArchiveSink
   batchSize: number
+  /**
+   * PostgreSQL servers: commit batches without waiting for their WAL flush (`synchronous_commit = off`, for the
+   * batch only). A server crash can lose the last batches, but each one's change, archive rows and progress are
+   * lost together, so a resumed run does them again; the run's closing state is written with a normal commit,
+   * which flushes every batch before it.
+   */
+  asyncCommit: boolean
   /** Takes, archives and changes one batch's rows in place of the built-in ways (a relation across databases: crossdb/repair-batch.ts). */
   change?: (trx: Kysely<any>, context: BatchContext, scope: BatchScope, batch: number) => Promise<BatchOutcome>
 }
@@ -190,6 +197,7 @@ async function lockArchiveChange(trx: Kysely<any>, context: BatchContext, scope:
 export async function runBatch(context: BatchContext, scope: BatchScope): Promise<boolean> {
   const { db, family, run, step, archive } = context
   return db.transaction().execute(async (trx) => {
+    if (context.asyncCommit) await sql`set local synchronous_commit = off`.execute(trx)
     const batch = run.batches + 1
     const fused =
       family === 'postgres' && scope.kind === 'keys' && step.kind === 'orphans' && step.strategy === 'delete' && archive.deleteArchived

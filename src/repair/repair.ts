@@ -73,6 +73,8 @@ interface RepairContext {
   relations: Relation[]
   db: Kysely<any>
   family: 'postgres' | 'mysql'
+  /** Whether batches may commit without waiting for the WAL flush: a PostgreSQL server (not PGlite, not MySQL). */
+  asyncCommit: boolean
   /** The schema of the database whose rows the repair changes. */
   schema: SchemaInfo
   /** The schemas of every database the relations touch: parents may live in other databases. */
@@ -100,7 +102,8 @@ async function repairContext(config: ResolvedConfig, databases: DatabaseSet, nam
   for (const [name, names] of wanted) schemas.set(name, await (await databases.get(name)).introspect(names))
   const resolved = selected.map((relation) => withSchemas(relation, schemas))
   const schema = schemas.get(childDatabase) as SchemaInfo
-  return { config, databases, relations: resolved, db: database.db, family: database.dialect.family, schema, schemas }
+  const { family, name } = database.dialect
+  return { config, databases, relations: resolved, db: database.db, family, asyncCommit: name === 'postgres', schema, schemas }
 }
 
 function remaining(report: CheckReport, strategies: Record<string, string>): number {
@@ -117,12 +120,12 @@ function toProgress(steps: ReturnType<typeof planSteps>): StepProgress[] {
   }))
 }
 
-/** The batches of one scope, until it has no rows left (true) or the time is up (false). */
 /** What the batches of one process measured. */
 interface BatchTiming {
   longestMs: number
 }
 
+/** The batches of one scope, until it has no rows left (true) or the time is up (false). */
 async function runScope(
   batch: BatchContext,
   scope: BatchScope,
@@ -192,6 +195,7 @@ async function runSteps(
       run,
       archive,
       batchSize: run.options.batchSize,
+      asyncCommit: context.asyncCommit,
     }
     if (isCrossDatabase(relation)) {
       const join = await crossDatabaseJoin(context, relation, child)

@@ -2,6 +2,7 @@ import type { SoftDeleteColumn } from '../enforce/context.js'
 import type { Guard } from '../enforce/guard.js'
 import type { KeyTuple } from '../enforce/keys.js'
 import { engineOf, type GuardEngine } from '../enforce/own-transaction.js'
+import { KeyWindow } from '../enforce/key-window.js'
 import { runQueuedBatch } from '../enforce/queued-batch.js'
 import { type Relation, qualifiedName, sameTable, type TableRef } from '../model/relation.js'
 import { countSoftDeleted, deletedParentKeys, deleteSweptParents } from './deleted-parents.js'
@@ -80,9 +81,10 @@ async function sweepRelation(state: SweepState, relation: Relation, soft: SoftDe
     )
     if (keys.length === 0) return changed
     const changes = keys.map((key) => ({ before: key, after: key }))
+    const window = new KeyWindow(changes.length)
     for (let finished = false; !finished;) {
       if (state.options.signal?.aborted) return changed
-      const batch = await state.engine.transaction((context) => runQueuedBatch(context, relation, 'delete', changes, limit))
+      const batch = await state.engine.transaction((context) => runQueuedBatch(context, relation, 'delete', changes, limit, window))
       finished = batch.finished
       changed += batch.rows
       entry.rows += batch.rows

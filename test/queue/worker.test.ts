@@ -58,19 +58,20 @@ for (const dialect of DIALECTS) {
       expect(await countRows(test.db, 'line_notes')).toBe(60)
       const all = await jobs(test.db)
       expect(all.every((job) => job.state === 'done')).toBe(true)
-      // 15 orders in batches of 7: each batch enqueues the job for its orders' lines, in its own transaction.
+      // 15 orders of 3 customers (5 each) in batches of at most 7: a batch looks at one customer's orders, found 5, so the
+      // next one looks at one customer too (two would be 10); each batch enqueues the job for its orders' lines.
       const [first, ...lineJobs] = all
       expect(first).toMatchObject({ relation: RELATION_NAMES.orders, rowsDone: 15, parentJobId: null })
       expect(lineJobs.map((job) => [job.relation, job.parentKeys.before.length, job.rowsDone, job.parentJobId])).toEqual([
-        [RELATION_NAMES.lines, 7, 28, first?.id],
-        [RELATION_NAMES.lines, 7, 28, first?.id],
-        [RELATION_NAMES.lines, 1, 4, first?.id],
+        [RELATION_NAMES.lines, 5, 20, first?.id],
+        [RELATION_NAMES.lines, 5, 20, first?.id],
+        [RELATION_NAMES.lines, 5, 20, first?.id],
       ])
       expect(events.map((event) => [event.relation, event.state, event.rows])).toEqual([
         [RELATION_NAMES.orders, 'done', 15],
-        [RELATION_NAMES.lines, 'done', 28],
-        [RELATION_NAMES.lines, 'done', 28],
-        [RELATION_NAMES.lines, 'done', 4],
+        [RELATION_NAMES.lines, 'done', 20],
+        [RELATION_NAMES.lines, 'done', 20],
+        [RELATION_NAMES.lines, 'done', 20],
       ])
     })
 

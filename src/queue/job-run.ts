@@ -1,0 +1,45 @@
+import { KeyWindow } from '../enforce/key-window.js'
+import type { GuardEngine } from '../enforce/own-transaction.js'
+import { runQueuedBatch } from '../enforce/queued-batch.js'
+import type { Relation } from '../model/relation.js'
+import { LeaseLostError, recordBatch } from './claim.js'
+import type { Job } from './job.js'
+import { retryTransient } from './retry.js'
+
+/** How a job's run ended: every child acted on, handed back because the worker stops, or lost with its lease. */
+export type JobOutcome = 'done' | 'stopped' | 'lost'
+
+/** What the worker tells a job run. */
+export interface JobRun {
+  workerId: string
+  batchSize: number
+  /** Whether the worker is stopping: the run ends after the batch under way. */
+  stopping(): boolean
+  /** Called with the rows of each committed batch. */
+  onBatch(rows: number): void
+}
+
+/**
+ * Runs a claimed job whose children are in the worker's own database, batch by batch: each batch is one transaction
+ * that acts on the children and then records its progress, renewing the lease only while the job is still this
+ * worker's (otherwise the batch rolls back and the run ends as 'lost': the job is another worker's now).
+ */
+export async function runLocalJob(engine: GuardEngine, job: Job, relation: Relation, run: JobRun): Promise<JobOutcome> {
+  const window = new KeyWindow(job.changes.length)
+  for (;;) {
+    const batch = await retryTransient(() =>
+      engine.transaction(async (context) => {
+        const result = await runQueuedBatch({ ...context, job: job.id }, relation, job.action, job.changes, run.batchSize, window)
+        if (!(await recordBatch(context.runner, job, result.rows, result.finished, run.workerId))) throw new LeaseLostError(job.id)
+        return result
+      }),
+    ).catch((error: unknown) => {
+      if (error instanceof LeaseLostError) return undefined
+      throw error
+    })
+    if (!batch) return 'lost'
+    run.onBatch(batch.rows)
+    if (batch.finished) return 'done'
+    if (run.stopping()) return 'stopped'
+  }
+}
