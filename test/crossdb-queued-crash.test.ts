@@ -64,7 +64,7 @@ for (const [childDialect, parentDialect, seed] of [
 
     it(
       `finishes after ${KILLS} kills at random points: no orphans, every job done, nothing else deleted`,
-      { timeout: 60_000 },
+      { timeout: 180_000 },
       async () => {
         const perStatement = DELETED / STATEMENTS
         let statements = 0

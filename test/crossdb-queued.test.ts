@@ -130,7 +130,7 @@ for (const [childDialect, parentDialect] of PAIRS) {
       expect(await crossOrphans(childGuard)).toEqual({ orders_customer: 0, payments_customer: 0 })
     })
 
-    it('concurrent child inserts and parent deletes leave no orphan once the queue has drained', { timeout: 30_000 }, async () => {
+    it('concurrent child inserts and parent deletes leave no orphan once the queue has drained', { timeout: 90_000 }, async () => {
       const worker = await startWorker({ guard: parentGuard, concurrency: 4, batchSize: 50, pollMs: 5, backoffMs: 20 })
       const random = seededRandom(childDialect === 'mariadb' ? 7 : parentDialect === 'mariadb' ? 8 : 9)
       const doomed = Array.from({ length: 16 }, (_, i) => i + 10)

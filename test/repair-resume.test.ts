@@ -375,10 +375,10 @@ async function runKillPoints(expect: ExpectStatic, dialect: TestDialect): Promis
 
 describe('repair crash safety: interrupted at seeded batches, resumed, checked, restored', () => {
   for (const dialect of ['postgres', 'mariadb'] as const) {
-    it.concurrent(`${dialect}: ${KILL_POINTS[dialect].length} kill points`, { timeout: 90_000 }, ({ expect }) =>
+    it.concurrent(`${dialect}: ${KILL_POINTS[dialect].length} kill points`, { timeout: 240_000 }, ({ expect }) =>
       runKillPoints(expect, dialect),
     )
   }
   // Alone, after the others: PGlite opened in this process blocks the event loop that times their kills.
-  it(`pglite: ${KILL_POINTS.pglite.length} kill points`, { timeout: 90_000 }, ({ expect }) => runKillPoints(expect, 'pglite'))
+  it(`pglite: ${KILL_POINTS.pglite.length} kill points`, { timeout: 240_000 }, ({ expect }) => runKillPoints(expect, 'pglite'))
 })
