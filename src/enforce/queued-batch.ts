@@ -59,9 +59,10 @@ export async function runQueuedBatch(
 ): Promise<QueuedBatch> {
   const [start, end] = window?.bounds() ?? [0, changes.length]
   const keys = changes.slice(start, end).map((change) => change.before)
+  const pending = pendingChildren(context, relation, write, keys)
   const acted = (await deletesLeafRows(context, relation, write))
-    ? await deleteLeafRows(context, relation, pendingChildren(context, relation, write, keys), limit)
-    : await actOnLockedRows(context, relation, write, changes, pendingChildren(context, relation, write, keys), limit)
+    ? await deleteLeafRows(context, relation, pending, limit)
+    : await actOnLockedRows(context, relation, write, changes, pending, limit)
   window?.advance(acted.found, limit)
   if (acted.found > limit || (window && !window.passedEnd())) return { rows: acted.rows, finished: false }
   const all = changes.map((change) => change.before)
