@@ -2,6 +2,7 @@ import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import type { Dialect } from './dialect.js'
 import { introspectPostgres } from './postgres-introspection.js'
+import { prepareMarkedStatements } from './prepared.js'
 
 /** PostgreSQL through node-postgres. */
 export const postgresDialect: Dialect = {
@@ -12,7 +13,10 @@ export const postgresDialect: Dialect = {
     // An idle client losing its server must not crash the process; the next query reports it.
     pool.on('error', () => {})
     // Nor one checked out between statements (a batch's transaction): its next query fails with the error instead.
-    pool.on('connect', (client) => client.on('error', () => {}))
+    pool.on('connect', (client) => {
+      client.on('error', () => {})
+      prepareMarkedStatements(client)
+    })
     return new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
   },
   introspect: (db) => introspectPostgres(db),

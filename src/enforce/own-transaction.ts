@@ -12,6 +12,8 @@ export interface GuardEngine {
   readonly db: Kysely<any>
   /** Runs `work` in a READ COMMITTED transaction of its own on one connection, with the engine's context; commits if it resolves. */
   transaction<T>(work: (context: EnforcementContext) => Promise<T>): Promise<T>
+  /** Runs `work` on one connection outside any transaction, with the engine's context: each of its statements commits on its own. */
+  statements<T>(work: (context: EnforcementContext) => Promise<T>): Promise<T>
 }
 
 /**
@@ -34,27 +36,34 @@ export function ownTransactions(
       : setup.engine === 'postgres'
         ? ['begin isolation level read committed; set local synchronous_commit = off']
         : ['begin isolation level read committed']
+  /** `work` on one connection, with a runner tracking `transaction`. */
+  const onConnection = <T>(transaction: TransactionState, work: (runner: Runner) => Promise<T>): Promise<T> =>
+    inner.connection().execute(async (bound) => {
+      try {
+        return await work(new Runner(new BoundConnection(bound, () => {}), setup.compile, setup.engine, transaction))
+      } finally {
+        await setup.endTransaction?.(transaction)
+      }
+    })
+  const state = (active: boolean): TransactionState => ({ active, isolation: 'read committed', deferred: [], ownRows: new Map() })
   return {
     family,
     db: inner,
     transaction: (work) =>
-      inner.connection().execute(async (bound) => {
-        const transaction: TransactionState = { active: true, isolation: 'read committed', deferred: [], ownRows: new Map() }
-        const runner = new Runner(new BoundConnection(bound, () => {}), setup.compile, setup.engine, transaction)
+      onConnection(state(true), async (runner) => {
         const engineContext = context(runner)
         for (const statement of begin) await runner.run(sql.raw(statement))
         try {
           const result = await work(engineContext)
-          await runDeferredChecks(engineContext, transaction.deferred)
+          await runDeferredChecks(engineContext, runner.transaction.deferred)
           await runner.run(sql.raw('commit'))
           return result
         } catch (error) {
           await runner.run(sql.raw('rollback')).catch(() => {})
           throw error
-        } finally {
-          await setup.endTransaction?.(transaction)
         }
       }),
+    statements: (work) => onConnection(state(false), (runner) => work(context(runner))),
   }
 }
 

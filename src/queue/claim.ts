@@ -1,4 +1,5 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely'
+import type { BatchStamp } from '../enforce/queued-batch.js'
 import type { Runner } from '../enforce/runner.js'
 import { decodeKeys, type Job, type JobAction } from './job.js'
 import { JOBS_TABLE } from './tables.js'
@@ -149,6 +150,18 @@ export async function recordBatch(runner: Runner, job: Job, rows: number, finish
     sql`update ${sql.id(JOBS_TABLE)} set rows_done = rows_done + ${rows}${lease}${done} where id = ${job.id}${owned}`,
   )
   return Number(result.numAffectedRows ?? 0) > 0
+}
+
+/**
+ * PostgreSQL: the bookkeeping a leaf batch folds into its one statement, as `recordBatch` does it in a batch's
+ * transaction: the job's row locked while it is still `workerId`'s, its rows added and its lease renewed.
+ */
+export function leaseStamp(job: Job, workerId: string): BatchStamp {
+  return {
+    owner: sql`select id from ${sql.id(JOBS_TABLE)} where id = ${job.id} and locked_by = ${workerId} and state = 'running' for update`,
+    record: (rows) =>
+      sql`update ${sql.id(JOBS_TABLE)} set rows_done = rows_done + ${rows}, locked_at = ${now('postgres')} where id in (select id from ${sql.id('owned')})`,
+  }
 }
 
 /**

@@ -1,8 +1,8 @@
 import { KeyWindow } from '../enforce/key-window.js'
 import type { GuardEngine } from '../enforce/own-transaction.js'
-import { runQueuedBatch } from '../enforce/queued-batch.js'
+import { deletesLeafRows, runQueuedBatch, StampLostError } from '../enforce/queued-batch.js'
 import type { Relation } from '../model/relation.js'
-import { LeaseLostError, recordBatch } from './claim.js'
+import { LeaseLostError, leaseStamp, recordBatch } from './claim.js'
 import type { Job } from './job.js'
 import { retryTransient } from './retry.js'
 
@@ -22,19 +22,29 @@ export interface JobRun {
 /**
  * Runs a claimed job whose children are in the worker's own database, batch by batch: each batch is one transaction
  * that acts on the children and then records its progress, renewing the lease only while the job is still this
- * worker's (otherwise the batch rolls back and the run ends as 'lost': the job is another worker's now).
+ * worker's (otherwise the batch rolls back and the run ends as 'lost': the job is another worker's now). A leaf
+ * batch on PostgreSQL is one statement that does all of that (see `deleteLeafRows`), with no transaction around it.
  */
 export async function runLocalJob(engine: GuardEngine, job: Job, relation: Relation, run: JobRun): Promise<JobOutcome> {
   const window = new KeyWindow(job.changes.length)
+  const leaf = await engine.statements((context) => deletesLeafRows(context, relation, job.action))
+  const stamp = leaseStamp(job, run.workerId)
+  const batchOf = leaf
+    ? () =>
+        engine.statements(async (context) => {
+          const result = await runQueuedBatch(context, relation, job.action, job.changes, run.batchSize, window, stamp)
+          if (result.finished && !(await recordBatch(context.runner, job, 0, true, run.workerId))) throw new LeaseLostError(job.id)
+          return result
+        })
+    : () =>
+        engine.transaction(async (context) => {
+          const result = await runQueuedBatch({ ...context, job: job.id }, relation, job.action, job.changes, run.batchSize, window)
+          if (!(await recordBatch(context.runner, job, result.rows, result.finished, run.workerId))) throw new LeaseLostError(job.id)
+          return result
+        })
   for (;;) {
-    const batch = await retryTransient(() =>
-      engine.transaction(async (context) => {
-        const result = await runQueuedBatch({ ...context, job: job.id }, relation, job.action, job.changes, run.batchSize, window)
-        if (!(await recordBatch(context.runner, job, result.rows, result.finished, run.workerId))) throw new LeaseLostError(job.id)
-        return result
-      }),
-    ).catch((error: unknown) => {
-      if (error instanceof LeaseLostError) return undefined
+    const batch = await retryTransient(batchOf).catch((error: unknown) => {
+      if (error instanceof LeaseLostError || error instanceof StampLostError) return undefined
       throw error
     })
     if (!batch) return 'lost'

@@ -62,3 +62,36 @@ for (const dialect of ['postgres', 'mariadb'] as const) {
     })
   })
 }
+
+// The one-statement leaf batch exists on PostgreSQL only (MariaDB batches are transactions, covered above); PGlite has one connection.
+describe('a worker that loses a leaf job between batches, on postgres', () => {
+  const LEAF = ['orders(customer_id) -> customers(id) on delete cascade mode queued']
+  let test: TestDatabase
+  let guard: Guard
+
+  beforeAll(async () => {
+    test = await createShopDatabase('postgres', 'lease_leaf')
+    await sql`insert into customers values (1, 'one')`.execute(test.db)
+    await sql`insert into orders (id, customer_id) select s, 1 from generate_series(1, 3000) s`.execute(test.db)
+    guard = await createGuard({ db: test.db, relations: LEAF })
+  })
+  afterAll(async () => {
+    await guard?.close()
+    await test?.drop()
+  })
+
+  it('deletes nothing more once another worker holds the job, and recorded every row it deleted before', async () => {
+    await guard.db.deleteFrom('customers').where('id', '=', 1).execute()
+    const worker = await startWorker({ guard, pollMs: 5, batchSize: 1 })
+    await until(() => claimedBy(test.db, worker.id))
+    await sql`update refguard_jobs set locked_by = 'another-worker' where state = 'running'`.execute(test.db)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    await worker.stop()
+    const left = await countRows(test.db, 'orders')
+    const [job] = await jobs(test.db)
+    expect(left).toBeGreaterThan(0)
+    expect(job).toMatchObject({ state: 'running', rowsDone: 3000 - left })
+    const { rows } = await sql<{ by: string }>`select locked_by as ${sql.id('by')} from refguard_jobs`.execute(test.db)
+    expect(rows).toEqual([{ by: 'another-worker' }])
+  })
+})
