@@ -208,22 +208,28 @@ async function benchPostgres({ url, database }: BenchDatabase) {
         "Batches commit with synchronous_commit off (PostgreSQL servers only); the run's closing state commits normally, which flushes them all.",
       `Breakdown: one audit of the fresh table takes ${auditShare.toFixed(2)}× the single DELETE. The repair's ${ratio.toFixed(2)}× is that planning audit, ` +
         "the key walk (index-only reads of the same ranges, without the audit's row count), the batches, and the confirming audit, which after the mass " +
-        'delete walks primary-key ranges (the visibility map no longer covers the table) and costs more than the first. An instrumented run (same data, ' +
-        'load average 4–7 from other work, before batches committed asynchronously) split it as planning audit 0.27×, key walk 0.16×, batches 1.02×, ' +
-        'confirming audit 0.40× of the DELETE in that run.',
+        'delete walks primary-key ranges (the visibility map no longer covers the table) and costs more than the first: it is the first read of every page ' +
+        'since 1M rows were deleted, so it sets their hint bits, dirtying every page for the 128 MB of shared buffers to write back. An instrumented run ' +
+        '(same data, quiet machine, 2026-12-04) took 5.1 s in the planning audit, 15.9 s in the key walk and batches, and 10.0 s in the confirming audit; ' +
+        'the same anti-join over the same table took 3.2 s once autovacuum had been through it.',
       `WAL written (median): the single DELETE ${median(wal.delete).toFixed(0)} MB, the repair ${median(wal.repair).toFixed(0)} MB. ` +
         'The repair touches each heap page about once: EXPLAIN (ANALYZE, WAL) of one 1000-row batch shows 1000 deletes and 94 full-page images, one per ' +
         "heap page it changes (here the orphans' parent_id order is also their id order). Its WAL is those deletes plus 1M archive rows.",
       "Longest transaction: the repair report's longestBatchMs, the longest batch as its client saw it, from BEGIN to the end of COMMIT " +
         `(median over runs, and the largest; ${batches.join(', ')} batches). The key reads between batches are single read-only statements ` +
         'that take no locks. For the single DELETE the whole statement is one transaction.',
-      "Why batches run past 100 ms: most do not. In a diagnostic run (same data, load average 5–6 from other work) the time between consecutive batches had a median of 21 ms and a p99 of 64 ms (key reads included), and 3 of 1000 batches took over 100 ms (111, 129 and 174 ms), two of them within the same second. Batches no longer wait for a WAL flush at commit, so a checkpoint's fsync no longer holds up every commit; what stalls the rare slow ones (a checkpoint's writes, or CPU taken by other work on this 2-core machine) was not isolated, and at the load of the recorded run the longest batch was far longer.",
+      'Why batches run past 100 ms: almost none do, and those that do wait on the disk, not on their own work. In an instrumented run (quiet machine, ' +
+        '2026-12-04) 2 of 1000 batches took over 50 ms, 138 and 357 ms, both during the sync phase of a checkpoint that max_wal_size set off (the server ' +
+        "log's checkpoint lines: sync longest=0.382 s and 0.356 s): a batch that has to write out a dirty page of a file the checkpointer is fsyncing waits " +
+        'for it. Batches do not wait for a WAL flush at commit (synchronous_commit off), so it is not their commit that waits.',
       `Why the total misses ${TARGETS.ratio}×: the batches alone cost about as much as the whole single DELETE, because each also archives its rows ` +
-        '(row_to_json, a heap row and two index entries in refguard_archive per deleted row): in a micro-benchmark of 1000-row batches (load ~10) a batch ' +
-        'took 43 ms with the archive and 21 ms without. Two audits and the key walk come on top. Deleting by primary-key ranges instead was measured and ' +
+        '(row_to_json and a heap row and an index entry in refguard_archive per deleted row): in a micro-benchmark of 1000-row batches (quiet machine) a ' +
+        'batch took 9 ms without the archive, 20 ms with it as it was, and 16 ms once the archive had no surrogate key (a bigserial primary key cost a ' +
+        'sequence value and a second index entry per row; refguard_archive is created without it since 2026-12-04). Two audits and the key walk come on top. Deleting by primary-key ranges instead was measured and ' +
         'dropped: one 10,000-row range as one DELETE … NOT EXISTS took 105 ms (a parent probe for each of the 10,000 rows) against 27 ms for a 1000-key ' +
         'batch with its archive. Skipping the confirming audit would save about 0.3–0.4× but would no longer find orphans that concurrent writes create ' +
         'in ranges already walked.',
+      "Run-to-run spread: the single DELETE's time varies on this machine far more than the repair's. The same day, three runs of this bench measured the DELETE at a median of 21.0, 20.5 and 17.6 s and the repair at 31.4, 27.5 and 27.9 s: the first before refguard_archive lost its surrogate key (1.49×), the second is this table (1.34×), the third with the batch statement also prepared, a change dropped because it made no measurable difference (1.58×).",
       'Foreground p99: a second connection inserts single rows into `foreground(id serial, v int)` in a loop for the whole timed action; p99 of those ' +
         'insert latencies, median over runs.',
       `Peak RSS: the Node process's high-water mark (the server's memory is not included). 1-minute load average at the end: ${loadavg()[0]?.toFixed(2)} (other work shares the machine).`,

@@ -21,7 +21,7 @@ async function orphanTotal(config: ResolvedConfig, databases: DatabaseSet, relat
 /** One archived row as the archive table keeps it (JSON made by the database). */
 async function archivedExample(db: Kysely<any>, runId: string): Promise<string> {
   const { rows } = await sql<{ relation: string; action: string; row_data: string }>`select relation, action, row_data::text as row_data
-    from ${sql.id(ARCHIVE_TABLE)} where run_id = ${runId} and relation = ${RESTORED} order by id limit 1`.execute(db)
+    from ${sql.id(ARCHIVE_TABLE)} where run_id = ${runId} and relation = ${RESTORED} order by batch, row_data::text limit 1`.execute(db)
   const row = rows[0]
   return row ? `${row.relation} (${row.action}): ${row.row_data}` : 'no archived row'
 }

@@ -29,7 +29,7 @@ export async function runLocalJob(engine: GuardEngine, job: Job, relation: Relat
   const window = new KeyWindow(job.changes.length)
   const leaf = await engine.statements((context) => deletesLeafRows(context, relation, job.action))
   const stamp = leaseStamp(job, run.workerId)
-  const batchOf = leaf
+  const nextBatch = leaf
     ? () =>
         engine.statements(async (context) => {
           const result = await runQueuedBatch(context, relation, job.action, job.changes, run.batchSize, window, stamp)
@@ -43,7 +43,7 @@ export async function runLocalJob(engine: GuardEngine, job: Job, relation: Relat
           return result
         })
   for (;;) {
-    const batch = await retryTransient(batchOf).catch((error: unknown) => {
+    const batch = await retryTransient(nextBatch).catch((error: unknown) => {
       if (error instanceof LeaseLostError || error instanceof StampLostError) return undefined
       throw error
     })

@@ -152,7 +152,7 @@ export function fileArchive(path: string): ArchiveSink {
   }
 }
 
-/** The archived rows of a run, oldest first, from refguard_archive or from a JSONL file. */
+/** The archived rows of a run, batch by batch, oldest first, from refguard_archive or from a JSONL file. */
 export async function readArchive(
   source: { db: Kysely<any>; family: 'postgres' | 'mysql' } | { file: string },
   runId: string,
@@ -165,7 +165,7 @@ export async function readArchive(
   // Read as text: a driver that parses JSON would turn exact numerics into JavaScript numbers.
   const rowData = source.family === 'postgres' ? sql`row_data::text` : sql`row_data`
   const { rows } = await sql<Record<string, unknown>>`select batch, step, relation, table_schema, table_name, action, changed_columns,
-    ${rowData} as row_data from ${sql.id(ARCHIVE_TABLE)} where run_id = ${runId} order by id`.execute(source.db)
+    ${rowData} as row_data from ${sql.id(ARCHIVE_TABLE)} where run_id = ${runId} order by batch`.execute(source.db)
   return rows.map((row) => ({
     batch: Number(row.batch),
     step: Number(row.step),
