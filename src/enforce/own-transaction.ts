@@ -10,8 +10,11 @@ export interface GuardEngine {
   readonly family: 'postgres' | 'mysql'
   /** The guard's database, without enforcement (`guard.unguarded`). */
   readonly db: Kysely<any>
-  /** Runs `work` in a READ COMMITTED transaction of its own on one connection, with the engine's context; commits if it resolves. */
-  transaction<T>(work: (context: EnforcementContext) => Promise<T>): Promise<T>
+  /**
+   * Runs `work` in a READ COMMITTED transaction of its own on one connection, with the engine's context and that
+   * connection; commits if it resolves. `durable`: the commit waits for the WAL flush as the server is set (see below).
+   */
+  transaction<T>(work: (context: EnforcementContext, connection: Kysely<any>) => Promise<T>, options?: { durable?: boolean }): Promise<T>
   /** Runs `work` on one connection outside any transaction, with the engine's context: each of its statements commits on its own. */
   statements<T>(work: (context: EnforcementContext) => Promise<T>): Promise<T>
 }
@@ -30,17 +33,17 @@ export function ownTransactions(
   context: ContextFactory,
 ): GuardEngine {
   const family = setup.engine === 'mysql' ? 'mysql' : 'postgres'
-  const begin =
+  const begin = (durable: boolean) =>
     family === 'mysql'
       ? ['set transaction isolation level read committed', 'start transaction']
-      : setup.engine === 'postgres'
+      : setup.engine === 'postgres' && !durable
         ? ['begin isolation level read committed; set local synchronous_commit = off']
         : ['begin isolation level read committed']
   /** `work` on one connection, with a runner tracking `transaction`. */
-  const onConnection = <T>(transaction: TransactionState, work: (runner: Runner) => Promise<T>): Promise<T> =>
+  const onConnection = <T>(transaction: TransactionState, work: (runner: Runner, connection: Kysely<any>) => Promise<T>): Promise<T> =>
     inner.connection().execute(async (bound) => {
       try {
-        return await work(new Runner(new BoundConnection(bound, () => {}), setup.compile, setup.engine, transaction))
+        return await work(new Runner(new BoundConnection(bound, () => {}), setup.compile, setup.engine, transaction), bound)
       } finally {
         await setup.endTransaction?.(transaction)
       }
@@ -49,12 +52,12 @@ export function ownTransactions(
   return {
     family,
     db: inner,
-    transaction: (work) =>
-      onConnection(state(true), async (runner) => {
+    transaction: (work, options) =>
+      onConnection(state(true), async (runner, connection) => {
         const engineContext = context(runner)
-        for (const statement of begin) await runner.run(sql.raw(statement))
+        for (const statement of begin(options?.durable ?? false)) await runner.run(sql.raw(statement))
         try {
-          const result = await work(engineContext)
+          const result = await work(engineContext, connection)
           await runDeferredChecks(engineContext, runner.transaction.deferred)
           await runner.run(sql.raw('commit'))
           return result

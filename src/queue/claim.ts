@@ -117,15 +117,18 @@ export async function hasOpenJobs(db: Kysely<any>): Promise<boolean> {
   return rows.length > 0
 }
 
+/** The job `id` while it is still `workerId`'s: claimed by it, and not taken over since (its lease ran out and another worker claimed it). */
+function heldBy(id: string, workerId: string): RawBuilder<unknown> {
+  return sql`id = ${id} and locked_by = ${workerId} and state = 'running'`
+}
+
 /**
  * Renews the lease at the start of a batch, in the batch's transaction, and keeps the job row locked until
  * it commits: false when the job is no longer this worker's (its lease ran out and another worker took it),
  * and the batch must not run.
  */
 export async function holdLease(runner: Runner, job: Job, workerId: string): Promise<boolean> {
-  const result = await runner.run(
-    sql`update ${sql.id(JOBS_TABLE)} set locked_at = ${now(runner.family)} where id = ${job.id} and locked_by = ${workerId} and state = 'running'`,
-  )
+  const result = await runner.run(sql`update ${sql.id(JOBS_TABLE)} set locked_at = ${now(runner.family)} where ${heldBy(job.id, workerId)}`)
   return Number(result.numAffectedRows ?? 0) > 0
 }
 
@@ -145,10 +148,8 @@ export class LeaseLostError extends Error {
 export async function recordBatch(runner: Runner, job: Job, rows: number, finished: boolean, workerId?: string): Promise<boolean> {
   const done = finished ? sql`, state = 'done', done_at = ${now(runner.family)}` : sql``
   const lease = workerId === undefined ? sql`` : sql`, locked_at = ${now(runner.family)}`
-  const owned = workerId === undefined ? sql`` : sql` and locked_by = ${workerId} and state = 'running'`
-  const result = await runner.run(
-    sql`update ${sql.id(JOBS_TABLE)} set rows_done = rows_done + ${rows}${lease}${done} where id = ${job.id}${owned}`,
-  )
+  const which = workerId === undefined ? sql`id = ${job.id}` : heldBy(job.id, workerId)
+  const result = await runner.run(sql`update ${sql.id(JOBS_TABLE)} set rows_done = rows_done + ${rows}${lease}${done} where ${which}`)
   return Number(result.numAffectedRows ?? 0) > 0
 }
 
@@ -158,7 +159,7 @@ export async function recordBatch(runner: Runner, job: Job, rows: number, finish
  */
 export function leaseStamp(job: Job, workerId: string): BatchStamp {
   return {
-    owner: sql`select id from ${sql.id(JOBS_TABLE)} where id = ${job.id} and locked_by = ${workerId} and state = 'running' for update`,
+    owner: sql`select id from ${sql.id(JOBS_TABLE)} where ${heldBy(job.id, workerId)} for update`,
     record: (rows) =>
       sql`update ${sql.id(JOBS_TABLE)} set rows_done = rows_done + ${rows}, locked_at = ${now('postgres')} where id in (select id from ${sql.id('owned')})`,
   }
@@ -170,5 +171,5 @@ export function leaseStamp(job: Job, workerId: string): BatchStamp {
  */
 export async function releaseJob(db: Kysely<any>, job: Job, workerId: string): Promise<void> {
   await sql`update ${sql.id(JOBS_TABLE)} set state = 'pending', locked_by = null, locked_at = null, published_at = null
-    where id = ${job.id} and locked_by = ${workerId} and state = 'running'`.execute(db)
+    where ${heldBy(job.id, workerId)}`.execute(db)
 }

@@ -1,10 +1,9 @@
-import { type Kysely, PGliteAdapter, sql } from 'kysely'
+import { type Kysely, PGliteAdapter } from 'kysely'
 import { isCrossDatabase } from '../crossdb/key-plan.js'
 import { type CrossDatabaseBatch, runCrossDatabaseBatch } from '../crossdb/queued-batch.js'
-import { BoundConnection } from '../enforce/bound-driver.js'
 import { type Guard, guardOnDatabase } from '../enforce/guard.js'
 import { engineOf, type GuardEngine } from '../enforce/own-transaction.js'
-import { Runner } from '../enforce/runner.js'
+import type { Runner } from '../enforce/runner.js'
 import type { Relation } from '../model/relation.js'
 import { holdLease, recordBatch } from './claim.js'
 import type { Job } from './job.js'
@@ -22,34 +21,11 @@ export interface CrossDatabaseJobs {
 }
 
 /**
- * A READ COMMITTED transaction on one connection of the parent database, for the job row's lease and progress:
- * `work` gets a runner for refguard's statements and the connection itself for the parent reads.
+ * A READ COMMITTED transaction on one connection of the parent database, for the job row's lease and progress,
+ * committed durably: `work` gets a runner for refguard's statements and the connection itself for the parent reads.
  */
-async function onParent<T>(engine: GuardEngine, work: (runner: Runner, connection: Kysely<any>) => Promise<T>): Promise<T> {
-  return engine.db.connection().execute(async (connection) => {
-    const begin =
-      engine.family === 'mysql'
-        ? ['set transaction isolation level read committed', 'start transaction']
-        : ['begin isolation level read committed']
-    const compile = connection.getExecutor().compileQuery.bind(connection.getExecutor())
-    const runner = new Runner(new BoundConnection(connection, () => {}), compile, engine.family, {
-      active: true,
-      deferred: [],
-      ownRows: new Map(),
-    })
-    for (const statement of begin) await sql.raw(statement).execute(connection)
-    try {
-      const result = await work(runner, connection)
-      await sql.raw('commit').execute(connection)
-      return result
-    } catch (error) {
-      await sql
-        .raw('rollback')
-        .execute(connection)
-        .catch(() => {})
-      throw error
-    }
-  })
+function onParent<T>(engine: GuardEngine, work: (runner: Runner, connection: Kysely<any>) => Promise<T>): Promise<T> {
+  return engine.transaction((context, connection) => work(context.runner, connection), { durable: true })
 }
 
 /**
