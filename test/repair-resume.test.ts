@@ -1,3 +1,4 @@
+import { archiveEntries } from './support/archive.js'
 import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -167,13 +168,7 @@ async function archivedChanges(db: Kysely<any>, runId: string, file: string | un
         .map((line) => JSON.parse(line))
         .filter((entry) => entry.run === runId)
         .map((entry) => ({ table: entry.tableName as string, action: entry.action as string, row: entry.row as unknown }))
-    : (
-        await sql<{
-          table_name: string
-          action: string
-          row_data: unknown
-        }>`select table_name, action, row_data from refguard_archive where run_id = ${runId}`.execute(db)
-      ).rows.map((entry) => ({ table: entry.table_name, action: entry.action, row: entry.row_data }))
+    : await archiveEntries(db, runId)
   const changes: Changes = {}
   for (const { table, action, row } of entries) {
     const values = (typeof row === 'string' ? JSON.parse(row) : row) as Record<string, unknown>

@@ -1,3 +1,4 @@
+import { archiveEntries } from './support/archive.js'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { sql } from 'kysely'
@@ -86,7 +87,7 @@ for (const dialect of DIALECTS) {
       const { rows } = await sql<{ n: unknown }>`select count(*) as n from ${sql.id(table)} where ${where}`.execute(test.db)
       return Number(rows[0]?.n)
     }
-    const archivedRows = (runId: string) => count('refguard_archive', sql`run_id = ${runId}`)
+    const archivedRows = async (runId: string) => (await archiveEntries(test.db, runId)).length
     const orphansLeft = async () => {
       const report = await runCheck(config, databases)
       return Object.fromEntries(report.relations.filter((r) => r.orphans > 0).map((r) => [r.name, r.orphans]))

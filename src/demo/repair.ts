@@ -1,11 +1,11 @@
-import { type Kysely, sql } from 'kysely'
+import type { Kysely } from 'kysely'
 import pc from 'picocolors'
 import { runCheck } from '../audit/check.js'
 import type { ResolvedConfig } from '../config/normalize.js'
 import type { DatabaseSet } from '../db/database-set.js'
+import { readArchive } from '../repair/archive.js'
 import { runRepair } from '../repair/repair.js'
 import { runRestore } from '../repair/restore.js'
-import { ARCHIVE_TABLE } from '../repair/tables.js'
 import { formatRepairText, formatRestoreText } from '../report/repair-text.js'
 import { shellCommand } from './narration.js'
 import { indentLines, wrap } from './wording.js'
@@ -18,12 +18,10 @@ async function orphanTotal(config: ResolvedConfig, databases: DatabaseSet, relat
   return report.relations.reduce((sum, relation) => sum + relation.orphans, 0)
 }
 
-/** One archived row as the archive table keeps it (JSON made by the database). */
+/** The first row the run archived for the restored relation (JSON made by the database). */
 async function archivedExample(db: Kysely<any>, runId: string): Promise<string> {
-  const { rows } = await sql<{ relation: string; action: string; row_data: string }>`select relation, action, row_data::text as row_data
-    from ${sql.id(ARCHIVE_TABLE)} where run_id = ${runId} and relation = ${RESTORED} order by batch, row_data::text limit 1`.execute(db)
-  const row = rows[0]
-  return row ? `${row.relation} (${row.action}): ${row.row_data}` : 'no archived row'
+  const row = (await readArchive({ db, family: 'postgres' }, runId)).find((candidate) => candidate.relation === RESTORED)
+  return row ? `${row.relation} (${row.action}): ${row.row}` : 'no archived row'
 }
 
 /** The legacy schema repaired: the plan, the batched run with its archive, and one relation put back. */

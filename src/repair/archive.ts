@@ -36,10 +36,10 @@ export interface ArchiveSink {
   /** Archives the rows of `source` (a query over the child aliased `c`) inside the batch's transaction. */
   write(trx: Kysely<any>, batch: ArchiveBatch, source: RawBuilder<unknown>, family: 'postgres' | 'mysql'): Promise<number>
   /**
-   * PostgreSQL, when the archive is a table: deletes the child rows (alias `c`) matching `where` and archives
-   * exactly the rows the delete returns, in one statement; returns how many. Undefined for files.
+   * PostgreSQL, when the archive is a table: two CTEs for one statement, `changed` deleting the child rows (alias
+   * `c`) matching `where` and `archived` archiving exactly the rows it returns. Undefined for files.
    */
-  deleteArchived?(trx: Kysely<any>, batch: ArchiveBatch, where: RawBuilder<unknown>): Promise<number>
+  deleteArchivedSql?(batch: ArchiveBatch, where: RawBuilder<unknown>): RawBuilder<unknown>
   /** Makes the batch's archive durable; called before the transaction commits. */
   flush(): void
   /** Forgets archived batches after `lastCommitted` (a run resumed after a crash between flush and commit). */
@@ -48,27 +48,40 @@ export interface ArchiveSink {
 
 const CHILD = 'c'
 
-/** Archives into `refguard_archive`, in the same transaction as the change: both commit or neither does. */
+const ARCHIVE_COLUMNS = sql.raw('run_id, batch, step, relation, table_schema, table_name, action, changed_columns, row_data')
+
+/** The values of an archive row before its row data. */
+function archiveValues(batch: ArchiveBatch): RawBuilder<unknown> {
+  const { runId, step, relation, table, action, changedColumns } = batch
+  return sql`${runId}, ${batch.batch}, ${step}, ${relation}, ${table.schema}, ${table.name}, ${action}, ${changedColumns.join(',')}`
+}
+
+/**
+ * Archives into `refguard_archive`, in the same transaction as the change: both commit or neither does. On
+ * PostgreSQL a batch is one archive row whose row_data is a JSON array of its rows (one heap row, compressed,
+ * instead of a thousand); on MySQL/MariaDB, whose JSON aggregate is capped by group_concat_max_len, one row each.
+ */
 export function tableArchive(db: Kysely<any>): ArchiveSink {
   return {
     description: ARCHIVE_TABLE,
     async write(trx, batch, source, family) {
-      const result =
-        await sql`insert into ${sql.id(ARCHIVE_TABLE)} (run_id, batch, step, relation, table_schema, table_name, action, changed_columns, row_data)
-        select ${batch.runId}, ${batch.batch}, ${batch.step}, ${batch.relation}, ${batch.table.schema}, ${batch.table.name}, ${batch.action},
-          ${batch.changedColumns.join(',')}, ${family === 'postgres' ? sql`(${rowJsonSql(batch.table, CHILD, family)})::json` : rowJsonSql(batch.table, CHILD, family)}
-        from ${source}`.execute(trx)
-      return Number(result.numAffectedRows ?? 0)
-    },
-    async deleteArchived(trx, batch, where) {
-      const table = tableSql({ schema: batch.table.schema, table: batch.table.name })
+      if (family === 'mysql') {
+        const result = await sql`insert into ${sql.id(ARCHIVE_TABLE)} (${ARCHIVE_COLUMNS})
+          select ${archiveValues(batch)}, ${rowJsonSql(batch.table, CHILD, family)} from ${source}`.execute(trx)
+        return Number(result.numAffectedRows ?? 0)
+      }
       const { rows } = await sql<{ archived: unknown }>`with
-        changed as (delete from ${table} as ${sql.id(CHILD)} where ${where} returning ${sql.id(CHILD)}.*),
-        archived as (insert into ${sql.id(ARCHIVE_TABLE)} (run_id, batch, step, relation, table_schema, table_name, action, changed_columns, row_data)
-          select ${batch.runId}, ${batch.batch}, ${batch.step}, ${batch.relation}, ${batch.table.schema}, ${batch.table.name}, 'delete', '', row_to_json(changed)
-          from changed returning 1)
-        select count(*) as archived from archived`.execute(trx)
+        taken as (select row_to_json(${sql.id(CHILD)}) as row_json from ${source}),
+        archived as (insert into ${sql.id(ARCHIVE_TABLE)} (${ARCHIVE_COLUMNS})
+          select ${archiveValues(batch)}, json_agg(row_json) from taken having count(*) > 0)
+        select count(*) as archived from taken`.execute(trx)
       return Number(rows[0]?.archived ?? 0)
+    },
+    deleteArchivedSql(batch, where) {
+      const table = tableSql({ schema: batch.table.schema, table: batch.table.name })
+      return sql`changed as (delete from ${table} as ${sql.id(CHILD)} where ${where} returning ${sql.id(CHILD)}.*),
+        archived as (insert into ${sql.id(ARCHIVE_TABLE)} (${ARCHIVE_COLUMNS})
+          select ${archiveValues(batch)}, json_agg(changed) from changed having count(*) > 0)`
     },
     flush() {},
     async truncateAfter(runId, lastCommitted) {
@@ -162,10 +175,18 @@ export async function readArchive(
       .map((line) => JSON.parse(line))
       .filter((entry) => entry.run === runId)
   }
-  // Read as text: a driver that parses JSON would turn exact numerics into JavaScript numbers.
-  const rowData = source.family === 'postgres' ? sql`row_data::text` : sql`row_data`
-  const { rows } = await sql<Record<string, unknown>>`select batch, step, relation, table_schema, table_name, action, changed_columns,
-    ${rowData} as row_data from ${sql.id(ARCHIVE_TABLE)} where run_id = ${runId} order by batch`.execute(source.db)
+  // Read as text: a driver that parses JSON would turn exact numerics into JavaScript numbers. A PostgreSQL batch's
+  // array is split into its rows (json_array_elements keeps each one's text as written); a row of its own stays one.
+  const { rows } =
+    source.family === 'postgres'
+      ? await sql<Record<string, unknown>>`select a.batch, a.step, a.relation, a.table_schema, a.table_name, a.action, a.changed_columns,
+          e.row_json::text as row_data
+        from ${sql.id(ARCHIVE_TABLE)} as a
+        cross join lateral json_array_elements(case when json_typeof(a.row_data) = 'array' then a.row_data else json_build_array(a.row_data) end)
+          with ordinality as e(row_json, position)
+        where a.run_id = ${runId} order by a.batch, e.position`.execute(source.db)
+      : await sql<Record<string, unknown>>`select batch, step, relation, table_schema, table_name, action, changed_columns, row_data
+        from ${sql.id(ARCHIVE_TABLE)} where run_id = ${runId} order by batch`.execute(source.db)
   return rows.map((row) => ({
     batch: Number(row.batch),
     step: Number(row.step),

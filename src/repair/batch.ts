@@ -6,7 +6,7 @@ import type { TableInfo } from '../db/schema-info.js'
 import type { Relation } from '../model/relation.js'
 import { type ArchiveBatch, type ArchiveSink, childSource } from './archive.js'
 import type { RepairStep } from './plan.js'
-import { type RunState, saveRunState } from './runs.js'
+import { batchProgressSql, type RunState, saveRunState } from './runs.js'
 
 const CHILD = 'c'
 
@@ -125,21 +125,36 @@ function candidatesSql(
 }
 
 /**
- * PostgreSQL, deleting a key group into refguard_archive: one statement. A group counted at most `batchSize`
- * rows is deleted by its keys; a bigger one (a key held by many rows) `batchSize` rows at a time, by `ctid`.
+ * PostgreSQL, deleting a key group into refguard_archive: one statement with no transaction around it, which deletes
+ * the rows, archives them and records the run's progress, all or nothing (on a server without waiting for the WAL
+ * flush: see `asyncCommit`). A group counted at most `batchSize` rows is deleted by its keys; a bigger one (a key
+ * held by many rows) `batchSize` rows at a time, by `ctid`. Returns whether the scope may hold more rows.
  */
-async function deleteGroup(
-  trx: Kysely<any>,
-  context: BatchContext,
-  scope: Extract<BatchScope, { kind: 'keys' }>,
-  batch: number,
-): Promise<BatchOutcome> {
-  const deleteArchived = context.archive.deleteArchived as NonNullable<ArchiveSink['deleteArchived']>
+async function deleteKeyGroup(context: BatchContext, scope: Extract<BatchScope, { kind: 'keys' }>): Promise<boolean> {
+  const { run, stepIndex } = context
+  const deleteArchived = context.archive.deleteArchivedSql as NonNullable<ArchiveSink['deleteArchivedSql']>
   const whole = scope.rows !== undefined && scope.rows <= context.batchSize
   const picked = candidatesSql(context, scope, sql`${sql.id(CHILD)}.ctid`, false)
   const where = whole ? scopeSql(context, scope) : sql`${sql.id(CHILD)}.ctid = any(array(${picked})) and ${targetSql(context)}`
-  const deleted = await deleteArchived(trx, archiveBatch(context, batch), where)
-  return { taken: deleted, more: !whole && deleted === context.batchSize, changed: deleted, archived: deleted }
+  const batch = run.batches + 1
+  const after = {
+    ...run,
+    batches: batch,
+    steps: run.steps.map((step, i) => (i === stepIndex ? { ...step, batches: step.batches + 1 } : step)),
+  }
+  const asyncCommit = context.asyncCommit ? sql`, set_config('synchronous_commit', 'off', true)` : sql``
+  const { rows } = await sql<{ deleted: unknown }>`with ${deleteArchived(archiveBatch(context, batch), where)},
+      counted as (select count(*) as deleted from changed),
+      saved as (${batchProgressSql(after, stepIndex, sql`(select deleted from counted)`)})
+    select deleted${asyncCommit} from counted`.execute(context.db)
+  const deleted = Number(rows[0]?.deleted ?? 0)
+  if (deleted === 0) return false
+  const progress = run.steps[stepIndex] as RunState['steps'][number]
+  run.batches = batch
+  progress.changed += deleted
+  progress.archived += deleted
+  progress.batches++
+  return !whole && deleted === context.batchSize
 }
 
 /** What one batch did before its progress is recorded. */
@@ -191,21 +206,25 @@ async function lockArchiveChange(trx: Kysely<any>, context: BatchContext, scope:
 
 /**
  * One batch in one short transaction: takes up to `batchSize` target rows of the scope, archives them, changes
- * them, and records the run's progress, all committed together. Returns whether the scope may hold more rows. On PostgreSQL, deleting orphans by key into refguard_archive is
- * one statement (`deleteArchived`); everything else locks, archives and changes in three.
+ * them, and records the run's progress, all committed together. Returns whether the scope may hold more rows. On
+ * PostgreSQL, deleting orphans by key into refguard_archive is one statement (`deleteKeyGroup`); everything else
+ * locks, archives and changes in three.
  */
 export async function runBatch(context: BatchContext, scope: BatchScope): Promise<boolean> {
   const { db, family, run, step, archive } = context
+  if (
+    !context.change &&
+    family === 'postgres' &&
+    scope.kind === 'keys' &&
+    step.kind === 'orphans' &&
+    step.strategy === 'delete' &&
+    archive.deleteArchivedSql
+  )
+    return deleteKeyGroup(context, scope)
   return db.transaction().execute(async (trx) => {
     if (context.asyncCommit) await sql`set local synchronous_commit = off`.execute(trx)
     const batch = run.batches + 1
-    const fused =
-      family === 'postgres' && scope.kind === 'keys' && step.kind === 'orphans' && step.strategy === 'delete' && archive.deleteArchived
-    const outcome = context.change
-      ? await context.change(trx, context, scope, batch)
-      : fused
-        ? await deleteGroup(trx, context, scope, batch)
-        : await lockArchiveChange(trx, context, scope, batch)
+    const outcome = context.change ? await context.change(trx, context, scope, batch) : await lockArchiveChange(trx, context, scope, batch)
     if (outcome.taken === 0) return false
     if (outcome.changed !== outcome.archived)
       throw new Error(

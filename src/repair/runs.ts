@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { type Kysely, sql } from 'kysely'
+import { type Kysely, type RawBuilder, sql } from 'kysely'
 import { UsageError } from '../errors.js'
 import type { RepairStep } from './plan.js'
 import { RUNS_TABLE } from './tables.js'
@@ -46,6 +46,19 @@ export async function saveRunState(db: Kysely<any>, run: RunState): Promise<void
   await sql`update ${sql.id(RUNS_TABLE)} set status = ${run.status}, state = ${JSON.stringify(run)}, finished_at = ${finished} where id = ${run.id}`.execute(
     db,
   )
+}
+
+/**
+ * PostgreSQL: the UPDATE recording a batch inside the statement that makes it, where only the statement knows how
+ * many rows it changed (`rows`, an SQL expression): `after` is the run once the batch is counted, and the step's
+ * changed and archived counts are raised by `rows` in SQL. It writes nothing when `rows` is 0.
+ */
+export function batchProgressSql(after: RunState, stepIndex: number, rows: RawBuilder<unknown>): RawBuilder<unknown> {
+  const step = after.steps[stepIndex] as StepProgress
+  const raised = (field: 'changed' | 'archived', state: RawBuilder<unknown>) =>
+    sql`jsonb_set(${state}, ${['steps', String(stepIndex), field]}::text[], to_jsonb(${step[field]}::bigint + ${rows}))`
+  const state = raised('archived', raised('changed', sql`${JSON.stringify(after)}::jsonb`))
+  return sql`update ${sql.id(RUNS_TABLE)} set state = ${state} where id = ${after.id} and ${rows} > 0`
 }
 
 /** Reads a run, or says which runs exist. */
