@@ -176,11 +176,22 @@ async function deleteLeafRows(
   return { rows: Number(rows[0]?.deleted ?? 0), found: Number(rows[0]?.found ?? 0) }
 }
 
-/** Whether a child still waits for the job; a batch with LIMIT may come back short when a concurrent one changed rows. */
+/**
+ * Whether a child still waits for the job; a batch with LIMIT may come back short when a concurrent one changed rows.
+ * On PostgreSQL the look counts `ctid`s instead of stopping at the first row: the index entries of every child the
+ * job deleted are still there, and the planner, trusting a visibility map from before the deletes, would visit
+ * their heap tuples one by one (an index-only scan with a heap fetch each: 26 ms for 100,000 deleted lines) rather
+ * than page by page through a bitmap (6 ms), which a count of a column the index lacks makes it choose.
+ */
 async function anyLeft(context: EnforcementContext, relation: Relation, pending: Sql): Promise<boolean> {
-  const left = await context.runner.run(
-    sql`select 1 as ${sql.id('left')} from ${tableSql(relation.child)} as ${sql.id('c')} where ${pending} limit 1`,
-  )
+  const child = sql`${tableSql(relation.child)} as ${sql.id('c')}`
+  if (context.runner.family === 'postgres') {
+    const { rows } = await context.runner.run<{ left: unknown }>(
+      sql`select count(${sql.id('c')}.ctid) as ${sql.id('left')} from ${child} where ${pending}`,
+    )
+    return Number(rows[0]?.left) > 0
+  }
+  const left = await context.runner.run(sql`select 1 as ${sql.id('left')} from ${child} where ${pending} limit 1`)
   return left.rows.length > 0
 }
 
