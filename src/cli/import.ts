@@ -2,7 +2,7 @@ import { Argument, type Command } from 'commander'
 import { findConfigFile } from '../config/load.js'
 import type { RelationInput } from '../config/types.js'
 import { addRelationsToConfig } from '../config/write.js'
-import { importPrismaSchema, type PrismaImport } from '../import/prisma/import.js'
+import type { PrismaImport } from '../import/prisma/import.js'
 import { describeRelationInput } from '../migrate/text.js'
 import { type CommonOptions, withCommonOptions } from './options.js'
 import { EXIT, runCommand } from './run-command.js'
@@ -30,6 +30,8 @@ function formatImport(
 }
 
 async function importPrisma(file: string, options: ImportCommandOptions): Promise<number> {
+  // The Prisma parser is large (a third of a second to load): only this command loads it.
+  const { importPrismaSchema } = await import('../import/prisma/import.js')
   const imported = await importPrismaSchema(file)
   const configFile = options.config ?? findConfigFile()
   if (!configFile) {

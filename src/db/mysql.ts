@@ -1,5 +1,4 @@
 import { Kysely, MysqlDialect } from 'kysely'
-import { createPool } from 'mysql2'
 import type { Dialect } from './dialect.js'
 import { introspectMysql } from './mysql-introspection.js'
 
@@ -8,6 +7,7 @@ export const mysqlDialect: Dialect = {
   name: 'mysql',
   family: 'mysql',
   async connect(location) {
+    const { createPool } = await import('mysql2')
     const pool = createPool({ uri: location.url, connectTimeout: 10_000, connectionLimit: 10, supportBigNumbers: true })
     return new Kysely<any>({ dialect: new MysqlDialect({ pool }) })
   },

@@ -1,5 +1,4 @@
 import { mkdirSync } from 'node:fs'
-import { PGlite } from '@electric-sql/pglite'
 import { Kysely, PGliteDialect } from 'kysely'
 import type { Dialect } from './dialect.js'
 import { introspectPostgres } from './postgres-introspection.js'
@@ -10,6 +9,7 @@ export const pgliteDialect: Dialect = {
   family: 'postgres',
   async connect(location) {
     if (location.dataDir) mkdirSync(location.dataDir, { recursive: true })
+    const { PGlite } = await import('@electric-sql/pglite')
     const pglite = location.dataDir ? new PGlite(location.dataDir) : new PGlite()
     await pglite.waitReady
     return new Kysely<any>({ dialect: new PGliteDialect({ pglite }) })

@@ -1,23 +1,19 @@
-import {
-  AckPolicy,
-  DeliverPolicy,
-  Events,
-  RetentionPolicy,
-  StorageType,
-  connect,
-  nanos,
-  type Consumer,
-  type ConsumerInfo,
-  type ConsumerMessages,
-  type JetStreamClient,
-  type JetStreamManager,
-  type JsMsg,
-  type NatsConnection,
-} from 'nats'
+import type { Consumer, ConsumerInfo, ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, NatsConnection } from 'nats'
 import { RECONNECT_BACKOFF, REDELIVERY_BACKOFF, backoffDelay, sleep, withJitter } from './backoff.js'
 import { TransportError, connectFailure, errorMessage, redactUrl } from './errors.js'
 import { decodeJobMessage, encodeJobMessage } from './message.js'
 import { checkPrefetch, resolveOptions, type ResolvedOptions, type TransportOptions } from './options.js'
+
+type NatsLibrary = typeof import('nats')
+
+/** The nats client, loaded by the first connect(): a process that never uses NATS never loads it. */
+let library: NatsLibrary | undefined
+
+/** The nats client once a transport has connected (every caller runs after connect()). */
+function nats(): NatsLibrary {
+  if (!library) throw new Error('the nats client is used before connect() loaded it')
+  return library
+}
 import type { JobMessage, MessageHandler, Transport } from './transport.js'
 
 const CONNECT_TIMEOUT_MS = 5_000
@@ -117,7 +113,7 @@ export class NatsTransport implements Transport {
         { cause: error },
       )
     }
-    const ackWaitMs = Math.max(1_000, (info.config.ack_wait ?? nanos(ACK_WAIT_MS)) / 1_000_000)
+    const ackWaitMs = Math.max(1_000, (info.config.ack_wait ?? nats().nanos(ACK_WAIT_MS)) / 1_000_000)
     const loop = new PullLoop(consumer, handler, prefetch, ackWaitMs, {
       online: () => this.online,
       recover: () => this.ensureConsumer(jsm).then(() => undefined),
@@ -145,7 +141,8 @@ export class NatsTransport implements Transport {
   private async open(): Promise<void> {
     let nc: NatsConnection
     try {
-      nc = await connect({
+      library ??= await import('nats')
+      nc = await library.connect({
         ...serverOptions(this.url),
         name: 'refguard',
         timeout: CONNECT_TIMEOUT_MS,
@@ -187,7 +184,12 @@ export class NatsTransport implements Transport {
     })
     if (!existing) {
       // Concurrent workers may race to create it; an identical config makes add() idempotent on the server.
-      await jsm.streams.add({ name: stream, subjects: [queue], storage: StorageType.File, retention: RetentionPolicy.Workqueue })
+      await jsm.streams.add({
+        name: stream,
+        subjects: [queue],
+        storage: nats().StorageType.File,
+        retention: nats().RetentionPolicy.Workqueue,
+      })
       return
     }
     if (!existing.config.subjects?.includes(queue)) {
@@ -209,12 +211,12 @@ export class NatsTransport implements Transport {
     try {
       return await jsm.consumers.add(stream, {
         durable_name: consumer,
-        ack_policy: AckPolicy.Explicit,
-        ack_wait: nanos(ACK_WAIT_MS),
+        ack_policy: nats().AckPolicy.Explicit,
+        ack_wait: nats().nanos(ACK_WAIT_MS),
         max_ack_pending: FLEET_MAX_ACK_PENDING,
         // Unlimited: the job row counts attempts and dead-letters, the broker only carries the announcement.
         max_deliver: -1,
-        deliver_policy: DeliverPolicy.All,
+        deliver_policy: nats().DeliverPolicy.All,
       })
     } catch (error) {
       // Another worker created it first.
@@ -224,7 +226,7 @@ export class NatsTransport implements Transport {
 
   private async watchStatus(nc: NatsConnection): Promise<void> {
     for await (const status of nc.status()) {
-      if (status.type === Events.Disconnect) {
+      if (status.type === nats().Events.Disconnect) {
         this.online = false
         // A pull pending on the lost server is gone; end it now so the worker pulls afresh after the reconnect.
         for (const loop of this.loops) loop.interrupt()
@@ -235,7 +237,7 @@ export class NatsTransport implements Transport {
             'check that nats-server is running and reachable',
           ),
         })
-      } else if (status.type === Events.Reconnect) {
+      } else if (status.type === nats().Events.Reconnect) {
         this.online = true
         this.reconnectAttempt = 0
         this.options.onConnectionChange?.({ state: 'restored' })

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib'
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib'
 import { RECONNECT_BACKOFF, REDELIVERY_BACKOFF, backoffDelay, sleep, withJitter } from './backoff.js'
 import { TransportError, connectFailure, errorMessage, redactUrl } from './errors.js'
 import { decodeJobMessage, encodeJobMessage } from './message.js'
@@ -105,6 +105,8 @@ export class RabbitMqTransport implements Transport {
 
   /** Connects, declares the queue, opens the publishing channel and attaches the consumers. */
   private async open(): Promise<void> {
+    // Loaded here, not at startup: a process that never uses RabbitMQ never loads amqplib.
+    const { default: amqp } = await import('amqplib')
     const model = await amqp.connect(withHeartbeat(this.url), { timeout: CONNECT_TIMEOUT_MS })
     let dropped = false
     // 'error' is always followed by 'close', which drives the reconnect; without a listener 'error' would crash the process.
