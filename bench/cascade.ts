@@ -216,7 +216,12 @@ async function benchPostgres({ url, database }: BenchDatabase) {
           'A line job has 1,000 order keys: each batch looks at the children of a window of about 10 of them (src/enforce/key-window.ts). ' +
           'Before, the same bench measured 8.0× (every batch gathered the lines of all 1,000 keys) and then 3.9× with one worker (four round trips per batch: begin, the delete, the progress update, commit; ' +
           'the server parsed and planned each delete, 0.6 ms, and fetched every deleted row again for a RETURNING that counted them, about a fifth of the delete). ' +
-          'Each line job ends with one look over all its keys (about 35 ms: the index entries of its 100,000 deleted lines), so that a child the window passed by is not left behind. ' +
+          'Each line job ends with one look over all its keys, so that a child the window passed by is not left behind: it counts ctids, which makes the planner read the ' +
+          "100,000 dead index entries of the job's deleted lines through a bitmap (about 6 ms) rather than an index-only scan with a heap fetch each (about 26 ms, 35 ms in the bench before). " +
+          'Where the rest of the time goes (instrumented run without the foreground, 2026-12-04, 1.24–1.35 s in all): 1,020 batches took 1.19–1.30 s, of which the leaf statement ' +
+          'took about 1.0 ms per batch as the worker saw it and 0.7 ms as the server logged it (the same time per row as the native cascade), and compiling it 0.02 ms. So with one worker ' +
+          'the gap to native is the round trip of every batch (about 0.3 ms in the driver and the socket) and the foreground competing for the same 2 cores; ' +
+          'closing it needs several batches per round trip (a server-side loop committing after each batch), not faster batches. ' +
           'With 4 workers the line jobs run in parallel on 2 cores and compete with the foreground for them. ' +
           `The ${LARGE_BATCH.toLocaleString('en')}-row case (startWorker({ batchSize: ${LARGE_BATCH} })) makes a tenth of the transactions: what is left is the cost of the rows themselves.`,
         'Peak RSS: the Node process (the workers run in it too).',

@@ -204,32 +204,36 @@ async function benchPostgres({ url, database }: BenchDatabase) {
       `refguard: \`runRepair(config, databases, { apply: true, batchSize: ${BATCH}, archive: 'table' })\` — its total includes the audit that plans the repair, ` +
         'the audit that confirms the fixpoint afterwards, creating the repair tables, and archiving every deleted row as JSON into refguard_archive. ' +
         'It finds orphaned parent_id values in short index-only range reads merged with the same range of parents(id), packs them into groups of at most ' +
-        `${BATCH} rows, and deletes each group with one statement that returns the deleted rows into refguard_archive (see src/repair/batch.ts). ` +
+        `${BATCH} rows, and deletes each group with one statement, with no BEGIN/COMMIT around it, that deletes the rows, archives them as one ` +
+        "JSON array (one refguard_archive row per batch) and records the run's progress (see src/repair/batch.ts). " +
         "Batches commit with synchronous_commit off (PostgreSQL servers only); the run's closing state commits normally, which flushes them all.",
       `Breakdown: one audit of the fresh table takes ${auditShare.toFixed(2)}× the single DELETE. The repair's ${ratio.toFixed(2)}× is that planning audit, ` +
         "the key walk (index-only reads of the same ranges, without the audit's row count), the batches, and the confirming audit, which after the mass " +
         'delete walks primary-key ranges (the visibility map no longer covers the table) and costs more than the first: it is the first read of every page ' +
-        'since 1M rows were deleted, so it sets their hint bits, dirtying every page for the 128 MB of shared buffers to write back. An instrumented run ' +
-        '(same data, quiet machine, 2026-12-04) took 5.1 s in the planning audit, 15.9 s in the key walk and batches, and 10.0 s in the confirming audit; ' +
-        'the same anti-join over the same table took 3.2 s once autovacuum had been through it.',
+        'since 1M rows were deleted, so it sets their hint bits. Two instrumented runs (same data, 2026-12-04, 15.2 and 15.3 s in all): planning audit ' +
+        '3.4 and 3.3 s, key walk 1.7 and 1.6 s, batches 5.5 and 5.3 s, confirming audit 4.6 and 5.2 s.',
       `WAL written (median): the single DELETE ${median(wal.delete).toFixed(0)} MB, the repair ${median(wal.repair).toFixed(0)} MB. ` +
         'The repair touches each heap page about once: EXPLAIN (ANALYZE, WAL) of one 1000-row batch shows 1000 deletes and 94 full-page images, one per ' +
-        "heap page it changes (here the orphans' parent_id order is also their id order). Its WAL is those deletes plus 1M archive rows.",
-      "Longest transaction: the repair report's longestBatchMs, the longest batch as its client saw it, from BEGIN to the end of COMMIT " +
-        `(median over runs, and the largest; ${batches.join(', ')} batches). The key reads between batches are single read-only statements ` +
-        'that take no locks. For the single DELETE the whole statement is one transaction.',
-      'Why batches run past 100 ms: almost none do, and those that do wait on the disk, not on their own work. In an instrumented run (quiet machine, ' +
-        '2026-12-04) 2 of 1000 batches took over 50 ms, 138 and 357 ms, both during the sync phase of a checkpoint that max_wal_size set off (the server ' +
-        "log's checkpoint lines: sync longest=0.382 s and 0.356 s): a batch that has to write out a dirty page of a file the checkpointer is fsyncing waits " +
-        'for it. Batches do not wait for a WAL flush at commit (synchronous_commit off), so it is not their commit that waits.',
-      `Why the total misses ${TARGETS.ratio}×: the batches alone cost about as much as the whole single DELETE, because each also archives its rows ` +
-        '(row_to_json and a heap row and an index entry in refguard_archive per deleted row): in a micro-benchmark of 1000-row batches (quiet machine) a ' +
-        'batch took 9 ms without the archive, 20 ms with it as it was, and 16 ms once the archive had no surrogate key (a bigserial primary key cost a ' +
-        'sequence value and a second index entry per row; refguard_archive is created without it since 2026-12-04). Two audits and the key walk come on top. Deleting by primary-key ranges instead was measured and ' +
-        'dropped: one 10,000-row range as one DELETE … NOT EXISTS took 105 ms (a parent probe for each of the 10,000 rows) against 27 ms for a 1000-key ' +
-        'batch with its archive. Skipping the confirming audit would save about 0.3–0.4× but would no longer find orphans that concurrent writes create ' +
-        'in ranges already walked.',
-      "Run-to-run spread: the single DELETE's time varies on this machine far more than the repair's. The same day, three runs of this bench measured the DELETE at a median of 21.0, 20.5 and 17.6 s and the repair at 31.4, 27.5 and 27.9 s: the first before refguard_archive lost its surrogate key (1.49×), the second is this table (1.34×), the third with the batch statement also prepared, a change dropped because it made no measurable difference (1.58×).",
+        "heap page it changes (here the orphans' parent_id order is also their id order). Its WAL is those deletes plus the archive, about one compressed " +
+        'TOAST value per batch.',
+      "Longest transaction: the repair report's longestBatchMs, the longest batch as its client saw it, from sending its statement (or BEGIN, for batches " +
+        `that take several statements) to the end of its commit (median over runs, and the largest; ${batches.join(', ')} batches). The key reads between ` +
+        'batches are single read-only statements that take no locks. For the single DELETE the whole statement is one transaction.',
+      'Batches past 100 ms: almost none, and those wait on the disk, not on their own work. The repair writes about 1.6 GB of WAL, so max_wal_size ' +
+        "(1 GB) sets off checkpoints during it; in instrumented runs (2026-12-04) the few batches over 50 ms (93 and 284 ms in the worst runs) fell in a checkpoint's " +
+        "sync phase (the server log's checkpoint lines: sync longest=0.30–0.38 s): a batch that has to write out a page of a file the checkpointer is " +
+        'fsyncing, or WAL while the disk is busy with it, waits. Batches do not wait for a WAL flush at commit (synchronous_commit off). Reading the next ' +
+        "chunk of keys on a second connection while a chunk's batches run was measured and dropped: 16.7 against 17.8 s median of 3, within the noise, and " +
+        'its longest batches were longer (24, 29 and 284 ms against 18, 14 and 93 ms).',
+      'What the archive costs: in a micro-benchmark of 1000-row batches (2M-row table, 40 batches each, interleaved) a batch took 3.3 ms without the ' +
+        'archive, 7.1 ms with one archive row per deleted row, 5.6 ms with one row per batch holding a json_agg array, and 4.5 ms with that value ' +
+        'compressed with lz4 instead of pglz (what refguard does where the server supports it). Before that, the archive had lost its bigserial surrogate ' +
+        'key (a sequence value and a second index entry per row). Deleting by primary-key ranges instead was measured and dropped: one 10,000-row range ' +
+        'as one DELETE … NOT EXISTS took 105 ms (a parent probe for each of the 10,000 rows) against 27 ms for a 1000-key batch with its archive. Skipping ' +
+        'the confirming audit would save about a third of the total but would no longer find orphans that concurrent writes create in ranges already walked.',
+      "Run-to-run spread: the single DELETE's time varies on this machine far more than the repair's. Earlier the same day, on a busier machine, three " +
+        'runs measured the DELETE at a median of 21.0, 20.5 and 17.6 s and the repair (one archive row per deleted row, a transaction of four statements ' +
+        'per batch) at 31.4, 27.5 and 27.9 s (1.49×, 1.34×, 1.58×); with one archive row per batch and still four statements, 1.32× (DELETE 12.7 s).',
       'Foreground p99: a second connection inserts single rows into `foreground(id serial, v int)` in a loop for the whole timed action; p99 of those ' +
         'insert latencies, median over runs.',
       `Peak RSS: the Node process's high-water mark (the server's memory is not included). 1-minute load average at the end: ${loadavg()[0]?.toFixed(2)} (other work shares the machine).`,
