@@ -3,6 +3,7 @@ import { RECONNECT_BACKOFF, REDELIVERY_BACKOFF, backoffDelay, sleep, withJitter 
 import { TransportError, connectFailure, errorMessage, redactUrl } from './errors.js'
 import { decodeJobMessage, encodeJobMessage } from './message.js'
 import { checkPrefetch, resolveOptions, type ResolvedOptions, type TransportOptions } from './options.js'
+import type { JobMessage, MessageHandler, Transport } from './transport.js'
 
 type NatsLibrary = typeof import('nats')
 
@@ -14,7 +15,6 @@ function nats(): NatsLibrary {
   if (!library) throw new Error('the nats client is used before connect() loaded it')
   return library
 }
-import type { JobMessage, MessageHandler, Transport } from './transport.js'
 
 const CONNECT_TIMEOUT_MS = 5_000
 /** Finds a server that vanished without closing the socket within ~20 s (the client's default is 4 min). */
