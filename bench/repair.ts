@@ -219,8 +219,8 @@ async function benchPostgres({ url, database }: BenchDatabase) {
       "Longest transaction: the repair report's longestBatchMs, the longest batch as its client saw it, from sending its statement (or BEGIN, for batches " +
         `that take several statements) to the end of its commit (median over runs, and the largest; ${batches.join(', ')} batches). The key reads between ` +
         'batches are single read-only statements that take no locks. For the single DELETE the whole statement is one transaction.',
-      'Batches past 100 ms: almost none, and those wait on the disk, not on their own work. The repair writes about 1.6 GB of WAL, so max_wal_size ' +
-        "(1 GB) sets off checkpoints during it; in instrumented runs (2026-12-04) the few batches over 50 ms (93 and 284 ms in the worst runs) fell in a checkpoint's " +
+      'Slow batches: few, and they wait on the disk, not on their own work. The repair writes about 1.6 GB of WAL, so max_wal_size ' +
+        "(1 GB) sets off checkpoints during it; in instrumented runs (2026-12-04) the few batches over 50 ms took at worst 93 ms in ten runs of this code; earlier ones (138 and 357 ms, before this code) fell in a checkpoint's " +
         "sync phase (the server log's checkpoint lines: sync longest=0.30–0.38 s): a batch that has to write out a page of a file the checkpointer is " +
         'fsyncing, or WAL while the disk is busy with it, waits. Batches do not wait for a WAL flush at commit (synchronous_commit off). Reading the next ' +
         "chunk of keys on a second connection while a chunk's batches run was measured and dropped: 16.7 against 17.8 s median of 3, within the noise, and " +
