@@ -1,4 +1,3 @@
-import { archiveEntries } from './support/archive.js'
 import { join } from 'node:path'
 import { type Kysely, sql } from 'kysely'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -11,6 +10,7 @@ import { type RepairOptions, runRepair } from '../src/repair/repair.js'
 import { runRestore } from '../src/repair/restore.js'
 import { createDatabasePair, type DatabasePair, insertRows, PAIRS } from './crossdb/fixture.js'
 import { startProxy } from './crossdb/proxy.js'
+import { archiveEntries } from './support/archive.js'
 import { runCli, writeTempFiles } from './support/cli.js'
 
 const CUSTOMERS = Array.from({ length: 50 }, (_, i) => i + 1)

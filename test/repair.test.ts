@@ -1,4 +1,3 @@
-import { archiveEntries } from './support/archive.js'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { sql } from 'kysely'
@@ -13,6 +12,7 @@ import { parseStrategies } from '../src/repair/plan.js'
 import { type RepairOptions, type RepairReport, runRepair } from '../src/repair/repair.js'
 import { runRestore } from '../src/repair/restore.js'
 import { CHAIN_FIXTURE, CHAIN_RELATIONS, createRepairFixture, databaseContents, REPAIR_RELATIONS, REPAIR_TABLES } from './repair/fixture.js'
+import { archiveEntries } from './support/archive.js'
 import { runCli, writeTempFiles } from './support/cli.js'
 import { createTestDatabase, DIALECTS, type TestDatabase } from './support/databases.js'
 
@@ -205,6 +205,25 @@ for (const dialect of DIALECTS) {
         const restored = await restore(report.runId as string, { apply: true })
         expect(restored.tables.reduce((sum, table) => sum + table.reinserted + table.reverted, 0)).toBe(APPLIED_ROWS)
         expect(restored.tables.find((table) => table.table === 'events')).toEqual({ table: 'events', reinserted: 2, reverted: 3 })
+        expect(await contents()).toEqual(original)
+      })
+
+      it('archives a batch as one row (PostgreSQL: a JSON array of its rows) and restores archives written a row per changed row', async () => {
+        await reset()
+        const report = await repair({ apply: true, alter: true, batchSize: 1000, strategies: IGNORE_AUDIT })
+        const raw = async () => Number((await sql<{ n: unknown }>`select count(*) as n from refguard_archive`.execute(test.db)).rows[0]?.n)
+        const batches = report.steps.reduce((sum, step) => sum + step.batches, 0)
+        expect(await raw()).toBe(dialect === 'mariadb' ? APPLIED_ROWS : batches)
+        expect(batches).toBeLessThan(APPLIED_ROWS)
+        if (dialect !== 'mariadb') {
+          // The layout before batches were arrays: one archive row per changed row, its row_data an object.
+          await sql`insert into refguard_archive (run_id, batch, step, relation, table_schema, table_name, action, changed_columns, row_data)
+            select a.run_id, a.batch, a.step, a.relation, a.table_schema, a.table_name, a.action, a.changed_columns, e.value
+            from refguard_archive a, json_array_elements(a.row_data) e where json_typeof(a.row_data) = 'array'`.execute(test.db)
+          await sql`delete from refguard_archive where json_typeof(row_data) = 'array'`.execute(test.db)
+          expect(await raw()).toBe(APPLIED_ROWS)
+        }
+        await restore(report.runId as string, { apply: true })
         expect(await contents()).toEqual(original)
       })
 
