@@ -233,7 +233,7 @@ async function benchPostgres({ url, database }: BenchDatabase) {
         'the confirming audit would save about a third of the total but would no longer find orphans that concurrent writes create in ranges already walked.',
       "Run-to-run spread: the single DELETE's time varies on this machine far more than the repair's. Earlier the same day, on a busier machine, three " +
         'runs measured the DELETE at a median of 21.0, 20.5 and 17.6 s and the repair (one archive row per deleted row, a transaction of four statements ' +
-        'per batch) at 31.4, 27.5 and 27.9 s (1.49×, 1.34×, 1.58×); with one archive row per batch and still four statements, 1.32× (DELETE 12.7 s); with this code, two earlier runs measured 1.26× and 1.29× (repair 17.0 and 17.3 s, DELETE 13.4 s both times).',
+        'per batch) at 31.4, 27.5 and 27.9 s (1.49×, 1.34×, 1.58×); with one archive row per batch and still four statements, 1.32× (DELETE 12.7 s); with this code, three earlier runs measured 1.26×, 1.29× and 1.63× (repair 17.0, 17.3 and 20.4 s; DELETE 13.4, 13.4 and 12.5 s).',
       'Foreground p99: a second connection inserts single rows into `foreground(id serial, v int)` in a loop for the whole timed action; p99 of those ' +
         'insert latencies, median over runs.',
       `Peak RSS: the Node process's high-water mark (the server's memory is not included). 1-minute load average at the end: ${loadavg()[0]?.toFixed(2)} (other work shares the machine).`,
