@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -10,6 +11,7 @@ import { startWorker } from '../src/queue/worker.js'
 import type { DatabasePair } from './crossdb/fixture.js'
 import { startProxy } from './crossdb/proxy.js'
 import { count, createSplitShop, crossOrphans, jobRows, QUEUED_RELATIONS } from './crossdb/queued.js'
+import { runCli, writeTempFiles } from './support/cli.js'
 import { seededRandom } from './support/random.js'
 import type { TestDialect } from './support/databases.js'
 
@@ -72,6 +74,22 @@ for (const [childDialect, parentDialect] of PAIRS) {
         .catch((error: unknown) => error)
       expect(refused).toBeInstanceOf(ReferentialIntegrityError)
       expect(refused).toMatchObject({ relation: 'orders_customer', sqlState: '23503', key: { customer_id: 1 } })
+      // `status --database` reads the parent database's outbox, listing the relations whose jobs are written there.
+      const dir = writeTempFiles({ 'refguard.config.json': JSON.stringify(pair.config(QUEUED_RELATIONS)) })
+      const file = join(dir, 'refguard.config.json')
+      const status = await runCli(['status', '--config', file, '--database', 'billing', '--json'])
+      expect(status.code).toBe(0)
+      const pending = JSON.parse(status.stdout).relations.map((entry: { relation: string; pending: number }) => [
+        entry.relation,
+        entry.pending,
+      ])
+      expect(pending).toEqual([
+        ['orders_customer', 1],
+        ['payments_customer', 1],
+      ])
+      const unknown = await runCli(['status', '--config', file, '--database', 'biling'])
+      expect(unknown.code).toBe(2)
+      expect(unknown.stderr).toContain('the config has no database "biling"')
 
       await drain(parentGuard)
       expect(await crossOrphans(childGuard)).toEqual({ orders_customer: 0, payments_customer: 0 })

@@ -5,7 +5,7 @@ import { DatabaseSet } from '../db/database-set.js'
 import { UsageError } from '../errors.js'
 import { formatInferText, type WriteOutcome } from '../infer/format.js'
 import { type InferProgress, inferRelations } from '../infer/infer.js'
-import { type CommonOptions, collect, integerOption, withCommonOptions } from './options.js'
+import { type CommonOptions, collect, databaseOption, integerOption, withCommonOptions } from './options.js'
 import { EXIT, runCommand } from './run-command.js'
 
 interface InferCommandOptions extends CommonOptions {
@@ -80,10 +80,7 @@ export function registerInfer(program: Command): void {
     .action(async (options: InferCommandOptions) => {
       await runCommand(Boolean(options.json), async () => {
         const config = await loadConfig(options.config)
-        const name = options.database ?? config.defaultDatabase
-        if (!config.databases[name]) {
-          throw new UsageError(`the config has no database "${name}"`, `use one of: ${Object.keys(config.databases).join(', ')}`)
-        }
+        const name = databaseOption(config, options.database)
         const databases = new DatabaseSet(config)
         const progress = inferProgressBar(process.stderr)
         try {

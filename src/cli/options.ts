@@ -1,4 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander'
+import type { ResolvedConfig } from '../config/normalize.js'
+import { UsageError } from '../errors.js'
 
 /** Options every command takes. */
 export interface CommonOptions {
@@ -35,4 +37,13 @@ export function durationOption(name: string): (value: string) => number {
     if (!match) throw new InvalidArgumentError(`${name} must be a duration such as 90s, 5m or 500ms, got "${value}"`)
     return Number(match[1]) * (UNIT_MS[match[2] ?? 's'] as number)
   }
+}
+
+/** `--database NAME` (or the config's default database) as a configured database name; a UsageError listing them otherwise. */
+export function databaseOption(config: ResolvedConfig, name: string | undefined): string {
+  const chosen = name ?? config.defaultDatabase
+  if (!config.databases[chosen]) {
+    throw new UsageError(`the config has no database "${chosen}"`, `use one of: ${Object.keys(config.databases).join(', ')}`)
+  }
+  return chosen
 }

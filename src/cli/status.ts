@@ -5,7 +5,7 @@ import { DatabaseSet } from '../db/database-set.js'
 import { type QueueStatus, readQueueStatus } from '../queue/status.js'
 import { assertJobTables } from '../queue/tables.js'
 import { formatTable } from '../report/table.js'
-import { type CommonOptions, withCommonOptions } from './options.js'
+import { type CommonOptions, databaseOption, withCommonOptions } from './options.js'
 import { EXIT, runCommand } from './run-command.js'
 
 function age(seconds: number | null): string {
@@ -62,15 +62,22 @@ export function registerStatus(program: Command): void {
     .description(
       'queued cascades: pending, running, failed and dead jobs per relation, oldest job age, jobs done in the last minute, and the last recorded check',
     )
+    .option(
+      '--database <name>',
+      "the configured database whose refguard_jobs to read (default: the config's default database); a relation's jobs are in its parent table's database",
+    )
     .addHelpText('after', '\nExit codes: 0 no dead job, 1 dead jobs exist (see "Dead jobs"), 2 usage, config or connection error.')
-    .action(async (options: CommonOptions) => {
+    .action(async (options: CommonOptions & { database?: string }) => {
       await runCommand(Boolean(options.json), async () => {
         const config = await loadConfig(options.config)
+        const name = databaseOption(config, options.database)
         const databases = new DatabaseSet(config)
         try {
-          const database = await databases.get(config.defaultDatabase)
+          const database = await databases.get(name)
           await assertJobTables(database.db)
-          const status = await readQueueStatus(database.db, database.dialect.family, config.relations)
+          // The outbox holds the jobs of parent writes made in its database: relations whose parent table is there.
+          const relations = config.relations.filter((relation) => relation.parent.database === name)
+          const status = await readQueueStatus(database.db, database.dialect.family, relations)
           process.stdout.write(`${options.json ? JSON.stringify(status, null, 2) : formatStatus(status)}\n`)
           return status.ok ? EXIT.clean : EXIT.findings
         } finally {
