@@ -124,6 +124,22 @@ function candidatesSql(
   return sql`select ${columns} from ${childFromSql(context.relation)} where ${scopeSql(context, scope)}${order} limit ${sql.lit(context.batchSize)}${lock ? sql` for update` : sql``}`
 }
 
+/** Counts a committed batch in the run's state: its number, the step's rows and batches, and a primary-key walk's cursor. */
+function countBatch(
+  run: RunState,
+  stepIndex: number,
+  batch: number,
+  rows: { changed: number; archived: number },
+  cursor?: unknown[],
+): void {
+  const progress = run.steps[stepIndex] as RunState['steps'][number]
+  run.batches = batch
+  if (cursor) progress.cursor = cursor
+  progress.changed += rows.changed
+  progress.archived += rows.archived
+  progress.batches++
+}
+
 /**
  * PostgreSQL, deleting a key group into refguard_archive: one statement with no transaction around it, which deletes
  * the rows, archives them and records the run's progress, all or nothing (on a server without waiting for the WAL
@@ -149,11 +165,7 @@ async function deleteKeyGroup(context: BatchContext, scope: Extract<BatchScope, 
     select deleted${asyncCommit} from counted`.execute(context.db)
   const deleted = Number(rows[0]?.deleted ?? 0)
   if (deleted === 0) return false
-  const progress = run.steps[stepIndex] as RunState['steps'][number]
-  run.batches = batch
-  progress.changed += deleted
-  progress.archived += deleted
-  progress.batches++
+  countBatch(run, stepIndex, batch, { changed: deleted, archived: deleted })
   return !whole && deleted === context.batchSize
 }
 
@@ -230,12 +242,7 @@ export async function runBatch(context: BatchContext, scope: BatchScope): Promis
       throw new Error(
         `batch ${batch} of relation "${context.relation.name}": archived ${outcome.archived} rows but changed ${outcome.changed}; rolled back`,
       )
-    const progress = run.steps[context.stepIndex] as RunState['steps'][number]
-    run.batches = batch
-    if (scope.kind === 'primary-key' && outcome.last) progress.cursor = outcome.last
-    progress.changed += outcome.changed
-    progress.archived += outcome.archived
-    progress.batches++
+    countBatch(run, context.stepIndex, batch, outcome, scope.kind === 'primary-key' ? outcome.last : undefined)
     await saveRunState(trx, run)
     context.archive.flush()
     return outcome.more
