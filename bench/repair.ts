@@ -210,8 +210,13 @@ async function benchPostgres({ url, database }: BenchDatabase) {
       `Breakdown: one audit of the fresh table takes ${auditShare.toFixed(2)}× the single DELETE. The repair's ${ratio.toFixed(2)}× is that planning audit, ` +
         "the key walk (index-only reads of the same ranges, without the audit's row count), the batches, and the confirming audit, which after the mass " +
         'delete walks primary-key ranges (the visibility map no longer covers the table) and costs more than the first: it is the first read of every page ' +
-        'since 1M rows were deleted, so it sets their hint bits. Two instrumented runs (same data, 2026-12-04, 15.2 and 15.3 s in all): planning audit ' +
-        '3.4 and 3.3 s, key walk 1.7 and 1.6 s, batches 5.5 and 5.3 s, confirming audit 4.6 and 5.2 s.',
+        'since 1M rows were deleted, so it sets their hint bits and prunes them (EXPLAIN (ANALYZE, WAL) of one 4M-row chunk right after a DELETE: a ' +
+        'full-page image for each of its 37,000 heap pages, 275 MB of WAL). Two instrumented runs of the code before this one (same data, 2026-12-04, ' +
+        '15.2 and 15.3 s in all): planning audit 3.4 and 3.3 s, key walk 1.7 and 1.6 s, batches 5.5 and 5.3 s, confirming audit 4.6 and 5.2 s. ' +
+        'Since then the confirming audit expects no orphans (`expectClean`): one parallel LEFT JOIN pass counts rows and orphans (a sample query ' +
+        'only where orphans are left), where the planning audit counts the rows and then anti-joins, reading each chunk twice; and an audit stops ' +
+        'gathering samples once it has them all, since reference ranges come smallest key first (a chunk of 100,000 orphans: 24 instead of 130 ms). ' +
+        'The two codes alternated on the same data (2026-12-04, a slower hour: the DELETE took about 16 s): 21.6 and 24.3 s before, 20.1 and 20.0 s after.',
       `WAL written (median): the single DELETE ${median(wal.delete).toFixed(0)} MB, the repair ${median(wal.repair).toFixed(0)} MB. ` +
         'The repair touches each heap page about once: EXPLAIN (ANALYZE, WAL) of one 1000-row batch shows 1000 deletes and 94 full-page images, one per ' +
         "heap page it changes (here the orphans' parent_id order is also their id order). Its WAL is those deletes plus the archive, about one compressed " +
@@ -233,7 +238,8 @@ async function benchPostgres({ url, database }: BenchDatabase) {
         'the confirming audit would save about a third of the total but would no longer find orphans that concurrent writes create in ranges already walked.',
       "Run-to-run spread: the single DELETE's time varies on this machine far more than the repair's. Earlier the same day, on a busier machine, three " +
         'runs measured the DELETE at a median of 21.0, 20.5 and 17.6 s and the repair (one archive row per deleted row, a transaction of four statements ' +
-        'per batch) at 31.4, 27.5 and 27.9 s (1.49×, 1.34×, 1.58×); with one archive row per batch and still four statements, 1.32× (DELETE 12.7 s); with this code, three earlier runs measured 1.26×, 1.29× and 1.63× (repair 17.0, 17.3 and 20.4 s; DELETE 13.4, 13.4 and 12.5 s).',
+        'per batch) at 31.4, 27.5 and 27.9 s (1.49×, 1.34×, 1.58×); with one archive row per batch and still four statements, 1.32× (DELETE 12.7 s); with one statement per batch, four runs measured 1.26×, 1.29×, 1.63× and 1.45× (repair 17.0, 17.3, 20.4 and 18.0 s; DELETE 13.4, 13.4, 12.5 and 12.4 s); ' +
+        'with the one-pass confirming audit (this code), two earlier runs measured 1.19× and 1.24× (repair 19.8 and 19.7 s; DELETE 16.6 and 15.8 s).',
       'Foreground p99: a second connection inserts single rows into `foreground(id serial, v int)` in a loop for the whole timed action; p99 of those ' +
         'insert latencies, median over runs.',
       `Peak RSS: the Node process's high-water mark (the server's memory is not included). 1-minute load average at the end: ${loadavg()[0]?.toFixed(2)} (other work shares the machine).`,

@@ -26,7 +26,11 @@ for (const dialect of DIALECTS) {
         create table labels (code varchar(100) primary key);
         create table labelled (id int primary key, label ${dialect === 'mariadb' ? 'longtext' : 'text'});
         insert into labels values ('a');
-        insert into labelled values (1, 'a'), (2, '${HUGE_KEY}')`)
+        insert into labelled values (1, 'a'), (2, '${HUGE_KEY}');
+        create table spots (id int primary key);
+        create table scattered (id int primary key, spot_id int);
+        insert into spots values (1);
+        insert into scattered values (1, 900), (2, 1), (3, 800), (4, 1), (5, 700)`)
       await test.exec(dialect === 'mariadb' ? 'analyze table customers, orders, order_items, notes, declared_child' : 'analyze')
     })
     afterAll(() => test?.drop())
@@ -92,6 +96,24 @@ for (const dialect of DIALECTS) {
       expect(scans.items_line).toMatchObject({ mode: 'chunked', chunks: 3, walked: ['order_id', 'line'] })
       const known = whole.relations.filter((r) => r.rowsChecked > 0)
       expect(known.map((r) => [r.name, r.scan.mode, r.scan.chunks])).toEqual(known.map((r) => [r.name, 'whole', 1]))
+    })
+
+    it('counts and samples the same when it expects a clean table, and with few samples wanted', async () => {
+      // scattered's orphans get smaller along its primary key: the smallest is in its last chunk.
+      const relations = [...AUDIT_RELATIONS, 'constraint items_line order_items(line) -> regions(id)', 'scattered(spot_id) -> spots(id)']
+      const counts = (report: Awaited<ReturnType<typeof check>>) =>
+        report.relations.map((r) => [r.name, r.rowsChecked, r.orphans, r.samples, r.complete])
+      const findings = (report: Awaited<ReturnType<typeof check>>) => report.findings.map((f) => [f.kind, f.relation, f.count])
+      for (const sample of [1, 2, 5]) {
+        const whole = await check(relations, { sample })
+        for (const options of [{ chunkRows: 2 }, { expectClean: true }, { expectClean: true, chunkRows: 2 }]) {
+          const other = await check(relations, { sample, ...options })
+          expect(counts(other), JSON.stringify(options)).toEqual(counts(whole))
+          expect(findings(other)).toEqual(findings(whole))
+        }
+      }
+      const scattered = (await check(['scattered(spot_id) -> spots(id)'], { sample: 1, chunkRows: 2, expectClean: true })).relations[0]
+      expect([scattered?.orphans, scattered?.samples, scattered?.scan.chunks]).toEqual([3, [{ spot_id: 700 }], 3])
     })
 
     it('reports progress per chunk', async () => {

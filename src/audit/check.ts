@@ -40,6 +40,11 @@ export interface CheckOptions {
   chunkTimeoutMs?: number
   /** A time limit for the whole check (ms): what is not counted by then is reported incomplete. */
   maxTimeMs?: number
+  /**
+   * Expect (almost) no orphans, as after a repair: each chunk is then read once, rows and orphans counted in one
+   * LEFT JOIN pass, and sample keys are read by a second statement only where orphans turned up.
+   */
+  expectClean?: boolean
   /** The lowest severity that makes `ok` false (default `error`). */
   failOn?: Severity
   /** Findings of an earlier run: those (with no higher count) do not make `ok` false. */
@@ -132,6 +137,7 @@ async function checkRelationData(
     parentUnique: hasUniqueKey(context.parent, relation.parent.columns),
     sentinels: candidates,
     sample: phase.options.sample ?? 5,
+    ...(phase.options.expectClean ? { expectClean: true } : {}),
     ...(phase.options.chunkRows ? { chunkRows: phase.options.chunkRows } : {}),
     ...(phase.options.chunkTimeoutMs ? { chunkTimeoutMs: phase.options.chunkTimeoutMs } : {}),
     ...(phase.options.onProgress ? { onProgress: phase.options.onProgress } : {}),

@@ -70,6 +70,8 @@ export interface CountOptions {
   parentRange?: RawBuilder<unknown>
   /** Values of a single-column key to count separately among the orphans (sentinels such as 0 or ''). */
   sentinels: Array<string | number>
+  /** Few orphans are expected: on PostgreSQL too, one LEFT JOIN pass (with `samples: 'none'`). */
+  expectClean?: boolean
   /** Up to this many distinct orphaned keys, smallest first, gathered in the same pass. */
   sample: number
   samples: InPassSamples
@@ -128,15 +130,16 @@ function extraColumnsSql(parts: RawBuilder<unknown>[]): RawBuilder<unknown> {
  * On MySQL/MariaDB, with a unique parent key, one LEFT JOIN does it all (a child matches at most one parent,
  * one index lookup per row): the orphans are the rows whose key needs a parent minus the rows that found one,
  * and the per-orphan aggregates test the joined parent column first, which is false for almost every row.
- * Otherwise — and always on PostgreSQL — the orphans come from the NOT EXISTS anti-join, the plan a
- * hand-written count gets (parallel where the server allows), so the aggregates see only orphans, and a
- * second, plain count reads the rows. A PostgreSQL LEFT JOIN would feed every row to the aggregates, and its
- * in-pass samples (`array_agg(distinct ...)`) cannot be aggregated in parallel, which kept the whole pass on
- * one core while a hand-written count used three.
+ * Otherwise — and on PostgreSQL unless samples are left to a second statement — the orphans come from the NOT
+ * EXISTS anti-join, the plan a hand-written count gets (parallel where the server allows), so the aggregates see
+ * only orphans, and a second, plain count reads the rows. A PostgreSQL LEFT JOIN would feed every row to the
+ * aggregates, and its in-pass samples (`array_agg(distinct ...)`) cannot be aggregated in parallel, which kept
+ * the whole pass on one core while a hand-written count used three. Where few orphans are expected (`expectClean`,
+ * samples left to a second statement) the PostgreSQL LEFT JOIN is parallel and reads each row once, not twice.
  */
 export function orphanCountSql(relation: Relation, options: CountOptions): RawBuilder<CountRow> {
   const where = options.range ? sql`${childFilterSql(relation)} and ${options.range}` : childFilterSql(relation)
-  if (options.family === 'postgres' || !options.parentUnique) {
+  if (!options.parentUnique || (options.family === 'postgres' && !options.expectClean)) {
     return sql`select
       (select count(*) from ${childFromSql(relation)} where ${where}) as rows_checked, o.*
       from (select count(*) as orphans${extraColumnsSql(orphanAggregatesSql(relation, options))}

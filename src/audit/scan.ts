@@ -40,6 +40,8 @@ export interface ScanOptions {
   parentUnique: boolean
   sentinels: Array<string | number>
   sample: number
+  /** Count in one pass and read samples separately, only where there are orphans (see `CheckOptions.expectClean`). */
+  expectClean?: boolean
   onProgress?: (progress: ScanProgress) => void
 }
 
@@ -152,9 +154,13 @@ export async function scanRelation(
     complete: true,
     scan: { mode: 'whole', chunks: 0 },
   }
+  const inPassSamples = options.expectClean && options.parentUnique ? 'none' : engine.samples
+  // Reference ranges come smallest key first: once the samples are full, no later chunk has a smaller orphan.
+  const samplesFull = () => result.samples.length >= options.sample
   const count = async (chunk: Pick<Chunk, 'range' | 'parentRange'> | undefined, limitMs: number | undefined) => {
     const range = chunk?.range
-    const query = orphanCountSql(relation, { ...options, ...chunk, samples: engine.samples, family })
+    const samples = chunk?.parentRange && samplesFull() ? 'none' : inPassSamples
+    const query = orphanCountSql(relation, { ...options, ...chunk, samples, family })
     const row = (await timed(db, engine, limitMs, query))[0] as CountRow
     const orphans = Number(row.orphans)
     result.rowsChecked += Number(row.rows_checked)
@@ -162,11 +168,12 @@ export async function scanRelation(
     options.sentinels.forEach((_, i) => {
       result.sentinelCounts[i] = (result.sentinelCounts[i] as number) + Number(row[`sentinel_${i}`] ?? 0)
     })
-    let samples = parseSamples(row.samples, columns)
-    if (engine.samples === 'none' && orphans > 0 && options.sample > 0 && result.samples.length < options.sample) {
-      samples = await timed(db, engine, limitMs, orphanSampleSql(relation, options.sample, range))
+    let found = parseSamples(row.samples, columns)
+    // Other chunks may hold smaller orphans than the samples so far: only reference ranges can stop asking.
+    if (samples === 'none' && orphans > 0 && options.sample > 0 && (!samplesFull() || !chunk?.parentRange)) {
+      found = await timed(db, engine, limitMs, orphanSampleSql(relation, options.sample, range))
     }
-    result.samples = mergeSamples(result.samples, samples, columns, options.sample)
+    result.samples = mergeSamples(result.samples, found, columns, options.sample)
   }
 
   const candidate = walkableReference(relation, tables.child, tables.parent)

@@ -229,8 +229,13 @@ async function crossDatabaseJoin(context: RepairContext, relation: Relation, chi
   return crossDatabaseRepairJoin(relation, { child, parent }, databases)
 }
 
-async function checkAgain(context: RepairContext, options: RepairOptions): Promise<CheckReport> {
-  const checkOptions: CheckOptions = { relations: context.relations.map((relation) => relation.name), sample: options.sample ?? 5 }
+/** The audit of the run's relations: `confirming` after a round, when (almost) no orphans are expected. */
+async function checkAgain(context: RepairContext, options: RepairOptions, confirming = false): Promise<CheckReport> {
+  const checkOptions: CheckOptions = {
+    relations: context.relations.map((relation) => relation.name),
+    sample: options.sample ?? 5,
+    ...(confirming ? { expectClean: true } : {}),
+  }
   return runCheck(context.config, context.databases, checkOptions)
 }
 
@@ -305,7 +310,7 @@ export async function runRepair(config: ResolvedConfig, databases: DatabaseSet, 
       check = await checkAgain(context, options)
       return report(run, false)
     }
-    check = await checkAgain(context, options)
+    check = await checkAgain(context, options, true)
     const next = toProgress(planSteps(check, context.relations, strategies, alter)).filter((step) => step.status === 'pending')
     converged = next.length === 0
     if (converged || run.rounds >= MAX_ROUNDS) break
