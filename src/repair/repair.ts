@@ -60,7 +60,7 @@ export interface RepairReport {
   archived: number
   /** Orphans left after the run (or now, for a dry run), excluding relations the run was told to ignore. */
   remainingOrphans: number
-  /** The audit the plan was made from, with its samples. */
+  /** The latest audit, with its samples: the plan's for a dry run, else the one after the last round (or the stop). */
   check: CheckReport
   /** The longest batch transaction of this process, from BEGIN to the end of COMMIT, as the client saw it. */
   longestBatchMs: number
