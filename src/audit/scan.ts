@@ -155,11 +155,12 @@ export async function scanRelation(
     scan: { mode: 'whole', chunks: 0 },
   }
   const inPassSamples = options.expectClean && options.parentUnique ? 'none' : engine.samples
-  // Reference ranges come smallest key first: once the samples are full, no later chunk has a smaller orphan.
-  const samplesFull = () => result.samples.length >= options.sample
   const count = async (chunk: Pick<Chunk, 'range' | 'parentRange'> | undefined, limitMs: number | undefined) => {
     const range = chunk?.range
-    const samples = chunk?.parentRange && samplesFull() ? 'none' : inPassSamples
+    // Reference ranges come smallest key first: once the samples are full, no later one holds a smaller orphan.
+    // Other chunks may, so they gather samples whenever they have orphans.
+    const sampled = chunk?.parentRange !== undefined && result.samples.length >= options.sample
+    const samples = sampled ? 'none' : inPassSamples
     const query = orphanCountSql(relation, { ...options, ...chunk, samples, family })
     const row = (await timed(db, engine, limitMs, query))[0] as CountRow
     const orphans = Number(row.orphans)
@@ -169,8 +170,7 @@ export async function scanRelation(
       result.sentinelCounts[i] = (result.sentinelCounts[i] as number) + Number(row[`sentinel_${i}`] ?? 0)
     })
     let found = parseSamples(row.samples, columns)
-    // Other chunks may hold smaller orphans than the samples so far: only reference ranges can stop asking.
-    if (samples === 'none' && orphans > 0 && options.sample > 0 && (!samplesFull() || !chunk?.parentRange)) {
+    if (!sampled && inPassSamples === 'none' && orphans > 0 && options.sample > 0) {
       found = await timed(db, engine, limitMs, orphanSampleSql(relation, options.sample, range))
     }
     result.samples = mergeSamples(result.samples, found, columns, options.sample)
