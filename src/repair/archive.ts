@@ -56,6 +56,12 @@ function archiveValues(batch: ArchiveBatch): RawBuilder<unknown> {
   return sql`${runId}, ${batch.batch}, ${step}, ${relation}, ${table.schema}, ${table.name}, ${action}, ${changedColumns.join(',')}`
 }
 
+/** PostgreSQL: the insert of one archive row holding `rowJson` of every row of `from` as a JSON array; none for no rows. */
+function batchArchiveSql(batch: ArchiveBatch, rowJson: RawBuilder<unknown>, from: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`insert into ${sql.id(ARCHIVE_TABLE)} (${ARCHIVE_COLUMNS})
+    select ${archiveValues(batch)}, json_agg(${rowJson}) from ${from} having count(*) > 0`
+}
+
 /**
  * Archives into `refguard_archive`, in the same transaction as the change: both commit or neither does. On
  * PostgreSQL a batch is one archive row whose row_data is a JSON array of its rows (one heap row, compressed,
@@ -72,16 +78,14 @@ export function tableArchive(db: Kysely<any>): ArchiveSink {
       }
       const { rows } = await sql<{ archived: unknown }>`with
         taken as (select row_to_json(${sql.id(CHILD)}) as row_json from ${source}),
-        archived as (insert into ${sql.id(ARCHIVE_TABLE)} (${ARCHIVE_COLUMNS})
-          select ${archiveValues(batch)}, json_agg(row_json) from taken having count(*) > 0)
+        archived as (${batchArchiveSql(batch, sql.id('row_json'), sql.id('taken'))})
         select count(*) as archived from taken`.execute(trx)
       return Number(rows[0]?.archived ?? 0)
     },
     deleteArchivedSql(batch, where) {
       const table = tableSql({ schema: batch.table.schema, table: batch.table.name })
       return sql`changed as (delete from ${table} as ${sql.id(CHILD)} where ${where} returning ${sql.id(CHILD)}.*),
-        archived as (insert into ${sql.id(ARCHIVE_TABLE)} (${ARCHIVE_COLUMNS})
-          select ${archiveValues(batch)}, json_agg(changed) from changed having count(*) > 0)`
+        archived as (${batchArchiveSql(batch, sql.id('changed'), sql.id('changed'))})`
     },
     flush() {},
     async truncateAfter(runId, lastCommitted) {
