@@ -153,11 +153,9 @@ async function deleteKeyGroup(context: BatchContext, scope: Extract<BatchScope, 
   const picked = candidatesSql(context, scope, sql`${sql.id(CHILD)}.ctid`, false)
   const where = whole ? scopeSql(context, scope) : sql`${sql.id(CHILD)}.ctid = any(array(${picked})) and ${targetSql(context)}`
   const batch = run.batches + 1
-  const after = {
-    ...run,
-    batches: batch,
-    steps: run.steps.map((step, i) => (i === stepIndex ? { ...step, batches: step.batches + 1 } : step)),
-  }
+  // The run as this batch leaves it; the rows it changed are added in SQL, where only the statement knows them.
+  const after = structuredClone(run)
+  countBatch(after, stepIndex, batch, { changed: 0, archived: 0 })
   const asyncCommit = context.asyncCommit ? sql`, set_config('synchronous_commit', 'off', true)` : sql``
   const { rows } = await sql<{ deleted: unknown }>`with ${deleteArchived(archiveBatch(context, batch), where)},
       counted as (select count(*) as deleted from changed),
