@@ -22,6 +22,11 @@ export interface RaceOptions {
   maxOperationsPerWorker: number
   /** Ends the run as soon as the orphan poll sees one (for proving the naive baseline fails). */
   stopAtFirstOrphan?: boolean
+  /**
+   * Kinds that must commit at least once for the run to mean something: past `seconds`, every worker keeps going
+   * until each of them has, for at most `seconds` × OVERTIME_FACTOR in all (a slow, deadlock-bound machine).
+   */
+  untilCommitted?: OperationKind[]
 }
 
 /** What a race did and what it left behind. */
@@ -36,6 +41,8 @@ export interface RaceResult {
 
 const MAX_CHILDREN_PER_INSERT = 3
 const POLL_INTERVAL_MS = 50
+/** How much longer than `seconds` a run may go on waiting for `untilCommitted`. */
+const OVERTIME_FACTOR = 4
 
 type Step = (ops: RaceOperations) => Promise<void>
 
@@ -67,13 +74,15 @@ export async function runRace(options: RaceOptions): Promise<RaceResult> {
   await createRaceTables(options.test, options.parents)
   const slots = new ParentSlots(options.parents)
   const tally = new Tally()
-  const deadline = Date.now() + options.seconds * 1000
   const started = Date.now()
+  const deadline = started + options.seconds * 1000
+  const lastDeadline = started + options.seconds * 1000 * OVERTIME_FACTOR
   let unexpected: Error | undefined
   let orphansSeenDuringRun = 0
   let finished = false
-  const stopped = () =>
-    unexpected !== undefined || Date.now() >= deadline || (options.stopAtFirstOrphan === true && orphansSeenDuringRun > 0)
+  const committed = () => (options.untilCommitted ?? []).every((kind) => tally.counts[kind].ok > 0)
+  const timeUp = () => Date.now() >= lastDeadline || (Date.now() >= deadline && committed())
+  const stopped = () => unexpected !== undefined || timeUp() || (options.stopAtFirstOrphan === true && orphansSeenDuringRun > 0)
   const steps = raceSteps(slots)
   const fail = (context: string, error: unknown) => {
     unexpected ??= new Error(`unexpected error in ${context}: ${(error as Error).message}`, { cause: error })
