@@ -239,7 +239,7 @@ async function benchPostgres({ url, database }: BenchDatabase) {
       "Run-to-run spread: the single DELETE's time varies on this machine far more than the repair's. Earlier the same day, on a busier machine, three " +
         'runs measured the DELETE at a median of 21.0, 20.5 and 17.6 s and the repair (one archive row per deleted row, a transaction of four statements ' +
         'per batch) at 31.4, 27.5 and 27.9 s (1.49×, 1.34×, 1.58×); with one archive row per batch and still four statements, 1.32× (DELETE 12.7 s); with one statement per batch, four runs measured 1.26×, 1.29×, 1.63× and 1.45× (repair 17.0, 17.3, 20.4 and 18.0 s; DELETE 13.4, 13.4, 12.5 and 12.4 s); ' +
-        'with the one-pass confirming audit (this code), two earlier runs measured 1.19× and 1.24× (repair 19.8 and 19.7 s; DELETE 16.6 and 15.8 s).',
+        'with the one-pass confirming audit (this code), three earlier runs measured 1.19×, 1.24× and 1.19× (repair 19.8, 19.7 and 19.5 s; DELETE 16.6, 15.8 and 16.4 s).',
       'Foreground p99: a second connection inserts single rows into `foreground(id serial, v int)` in a loop for the whole timed action; p99 of those ' +
         'insert latencies, median over runs.',
       `Peak RSS: the Node process's high-water mark (the server's memory is not included). 1-minute load average at the end: ${loadavg()[0]?.toFixed(2)} (other work shares the machine).`,
