@@ -11,6 +11,7 @@ interface WorkerCommandOptions extends CommonOptions {
   concurrency: number
   once?: boolean
   batchSize: number
+  dbConcurrency?: number
   maxAttempts: number
   lease: number
   backoff: number
@@ -51,6 +52,11 @@ export function registerWorker(program: Command): void {
     .option('--concurrency <n>', 'jobs worked on at once, each on its own connection', integerOption('--concurrency'), 1)
     .option('--once', 'drain the queue (waiting for running jobs and retries too), then exit')
     .option('--batch-size <n>', 'child rows per batch, each in its own short transaction', integerOption('--batch-size'), 1000)
+    .option(
+      '--db-concurrency <n>',
+      'at most this many batches at once on the database, across every worker given the same cap (PostgreSQL; default: no cap)',
+      integerOption('--db-concurrency'),
+    )
     .option('--max-attempts <n>', 'failed attempts after which a job is dead-lettered', integerOption('--max-attempts'), 5)
     .addOption(duration('--lease <duration>', "how long a claimed job stays this worker's without a batch committing", 60_000, '60s'))
     .addOption(duration('--backoff <duration>', 'wait before retrying a failed job, doubling per attempt', 1000, '1s'))
@@ -79,7 +85,7 @@ export function registerWorker(program: Command): void {
         '\nthe truth, so a lost or duplicated message is harmless, and every --poll a waiting worker claims from the table anyway.' +
         '\nAn unreachable broker at start is exit 2; an outage later is waited out (reconnecting), the jobs waiting in the table.' +
         '\n\nOne line per job on stdout (--json: one JSON object per line, then {"event":"stopped",...}).' +
-        '\nSIGTERM or SIGINT: the batches under way finish, their jobs go back to the queue, and the worker exits.' +
+        '\nSIGTERM or SIGINT: the batches under way finish (on PostgreSQL, a run of leaf batches: at most 100 ms), their jobs go back to the queue, and the worker exits.' +
         '\nExit codes: 0 stopped cleanly, 1 a job was dead-lettered during the run, 2 usage, config or connection error.',
     )
     .action(async (options: WorkerCommandOptions) => {
@@ -103,6 +109,7 @@ export function registerWorker(program: Command): void {
           relay: options.relay,
           concurrency: options.concurrency,
           batchSize: options.batchSize,
+          ...(options.dbConcurrency === undefined ? {} : { dbConcurrency: options.dbConcurrency }),
           maxAttempts: options.maxAttempts,
           leaseMs: options.lease,
           backoffMs: options.backoff,

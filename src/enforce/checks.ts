@@ -47,8 +47,14 @@ function arrayTypes(context: EnforcementContext, relation: Relation, side: 'chil
   return types?.every((type): type is string => type !== undefined) ? types : undefined
 }
 
+/** The type of a one-column parent key on PostgreSQL (`integer`), when its column's type is known. */
+export function singleKeyType(context: EnforcementContext, relation: Relation): string | undefined {
+  const types = arrayTypes(context, relation, 'parent')
+  return types?.length === 1 ? types[0] : undefined
+}
+
 /** One array parameter per key column: `cast($1 as integer[]), cast($2 as text[])`. */
-function columnArrays(keys: KeyTuple[], types: string[]): Sql[] {
+export function columnArrays(keys: KeyTuple[], types: string[]): Sql[] {
   return types.map((type, i) => sql`cast(${keys.map((tuple) => tuple[i])} as ${sql.raw(`${type}[]`)})`)
 }
 
@@ -66,14 +72,15 @@ export function keyMatch(context: EnforcementContext, relation: Relation, side: 
 
 /**
  * `child = any(array(the keys no present parent holds))` for a one-column key on PostgreSQL: the parent is looked up
- * once per key rather than once per child row, and the child's index is searched for just those keys. Undefined
- * where that form does not apply (then the caller checks the parent per row).
+ * once per key rather than once per child row, and the child's index is searched for just those keys. The keys are
+ * a list, or an expression of the parent key's array type (see `singleKeyType`). Undefined where that form does not
+ * apply (then the caller checks the parent per row).
  */
-export function childOfAbsentKeys(context: EnforcementContext, relation: Relation, child: Sql, keys: KeyTuple[]): Sql | undefined {
+export function childOfAbsentKeys(context: EnforcementContext, relation: Relation, child: Sql, keys: KeyTuple[] | Sql): Sql | undefined {
   const types = arrayTypes(context, relation, 'parent')
   const [parent] = relation.parent.columns
   if (!types || relation.parent.columns.length !== 1 || parent === undefined) return undefined
-  const [keyArray] = columnArrays(keys, types)
+  const [keyArray] = Array.isArray(keys) ? columnArrays(keys, types) : [keys]
   return sql`${child} = any(array(select ${sql.id('u', 'k')} from unnest(${keyArray}) as ${sql.id('u')}(${sql.id('k')})
     where not exists (select 1 from ${tableSql(relation.parent)} as ${sql.id('p')}
       where ${sql.id('p', parent)} = ${sql.id('u', 'k')} and ${presentSql(context, relation, 'p')})))`

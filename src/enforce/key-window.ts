@@ -24,6 +24,17 @@ export class KeyWindow {
     return this.from >= this.total
   }
 
+  /** Where the window is: its first key and its width (for a run of batches on the server, see leaf-run.ts). */
+  position(): { from: number; width: number } {
+    return { from: this.from, width: this.width }
+  }
+
+  /** Puts the window where a run of batches on the server left it. */
+  moveTo(from: number, width: number): void {
+    this.from = from
+    this.width = width
+  }
+
   /** Back to the first key, for children found after the window had passed theirs. */
   rewind(): void {
     this.from = 0
@@ -33,6 +44,7 @@ export class KeyWindow {
    * After a batch found `found` children in the window (a batch looks for at most `limit` + 1). When they all fitted
    * in the batch, the window moves past its keys and takes as many keys as would have found about `limit`; when they
    * did not, it stays and halves, so that a window that was far too wide (the keys' children are uneven) is soon right.
+   * leaf-run.ts does the same in PL/pgSQL.
    */
   advance(found: number, limit: number): void {
     if (found > limit) {

@@ -1,5 +1,5 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely'
-import type { BatchStamp } from '../enforce/queued-batch.js'
+import type { BatchStamp } from '../enforce/leaf-batch.js'
 import type { Runner } from '../enforce/runner.js'
 import { decodeKeys, type Job, type JobAction } from './job.js'
 import { JOBS_TABLE } from './tables.js'

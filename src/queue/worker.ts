@@ -31,6 +31,12 @@ export interface WorkerOptions {
   concurrency?: number
   /** Child rows per batch; each batch is its own short transaction (default 1000). */
   batchSize?: number
+  /**
+   * At most this many batches (or runs of leaf batches) at once on the database, counted across every worker that
+   * sets it, on any machine: a cap on the server's cores that cascades take (PostgreSQL only; default: no cap). Jobs
+   * whose children are in another database are not counted.
+   */
+  dbConcurrency?: number
   /** Failed attempts after which a job is dead-lettered (default 5). */
   maxAttempts?: number
   /** How long a claimed job stays this worker's without a batch committing; then another worker may take it over (default 60 s). */
@@ -126,6 +132,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     backoffMs: positive('backoffMs', options.backoffMs, 1000),
     pollMs: positive('pollMs', options.pollMs, broker ? 10_000 : 1000),
     keepDoneMs: positive('keepDoneMs', options.keepDoneMs, 7 * 24 * 3_600_000),
+    dbConcurrency: options.dbConcurrency === undefined ? undefined : positive('dbConcurrency', options.dbConcurrency, 1),
   }
   if (!options.guard && !options.config) throw new UsageError('startWorker needs a guard or a config', 'pass { guard } or { config }')
   if (options.feed && options.transport) throw new UsageError('startWorker takes a transport or a feed, not both')
@@ -140,6 +147,12 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   let feed = options.feed ?? databaseFeed()
   let relay: Relay | undefined
   try {
+    if (settings.dbConcurrency !== undefined && engine.family !== 'postgres') {
+      throw new UsageError(
+        'dbConcurrency works on PostgreSQL only (its advisory locks), not on MySQL or MariaDB',
+        'leave --db-concurrency out, and cap the cascades with fewer workers or --concurrency',
+      )
+    }
     await assertJobTables(engine.db)
     if (broker) {
       const transport = await connectBroker(broker, options.brokerUrl, options.transportOptions)
@@ -197,6 +210,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       const run: JobRun = {
         workerId: id,
         batchSize: settings.batchSize,
+        dbConcurrency: settings.dbConcurrency,
         stopping: () => stopping,
         onBatch: (batchRows) => {
           rows += batchRows

@@ -1,0 +1,141 @@
+import { Kysely, PostgresDialect, sql } from 'kysely'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createGuard, type Guard, type JobEvent, startWorker } from '../../src/index.js'
+import { ensureJobTables } from '../../src/queue/tables.js'
+import { createTestDatabase, type TestDatabase } from '../support/databases.js'
+import { countRows } from './fixture.js'
+
+/** Notes of owners whose codes need quoting; `kind` is the relation's child filter, its value quoted too (and, for memos, with a backslash). */
+const SCHEMA = `
+create table owners (code text primary key);
+create table notes (id serial primary key, owner_code text not null, kind text not null);
+create table memos (id serial primary key, owner_code text not null, kind text not null);
+create index notes_owner on notes (owner_code);
+create index memos_owner on memos (owner_code)`
+const NOTE_KIND = "it's"
+const MEMO_KIND = 'a\\b'
+const OWNERS = 40
+const DELETED = 30
+const PER_OWNER = 400
+const BATCH = 10
+
+function relation(table: string, kind: string) {
+  return {
+    child: { table, columns: ['owner_code'], where: { kind } },
+    parent: { table: 'owners', columns: ['code'] },
+    onDelete: 'cascade' as const,
+    mode: 'queued' as const,
+  }
+}
+
+// Runs of batches on the server exist on a PostgreSQL server only; elsewhere every batch is a statement (worker.test.ts).
+describe('leaf batches run on the server, on postgres', () => {
+  let test: TestDatabase
+  let db: Kysely<any>
+  let guard: Guard
+  const statements: string[] = []
+
+  beforeAll(async () => {
+    test = await createTestDatabase('postgres', 'leaf_run')
+    await test.exec(SCHEMA)
+    await ensureJobTables(test.db, 'postgres')
+    await sql`insert into owners select 'o''' || s from generate_series(1, ${sql.lit(OWNERS)}) s`.execute(test.db)
+    for (const table of ['notes', 'memos']) {
+      const kind = table === 'notes' ? NOTE_KIND : MEMO_KIND
+      await sql`insert into ${sql.id(table)} (owner_code, kind)
+        select code, case when n <= ${sql.lit(PER_OWNER)} then ${kind} else 'other' end
+        from owners, generate_series(1, ${sql.lit(PER_OWNER + 2)}) n`.execute(test.db)
+    }
+    db = new Kysely({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: test.url, max: 4 }) }),
+      log: (event) => {
+        statements.push(event.query.sql)
+      },
+    })
+    guard = await createGuard({ db, relations: [relation('notes', NOTE_KIND), relation('memos', MEMO_KIND)] })
+  })
+  afterAll(async () => {
+    await guard?.close()
+    await db?.destroy()
+    await test?.drop()
+  })
+
+  it('delete exactly the filtered children of the deleted keys, in runs of many batches, one statement per batch where a value cannot be inlined', async () => {
+    await guard.db
+      .deleteFrom('owners')
+      .where(sql`cast(substr(code, 3) as int)`, '<=', DELETED)
+      .execute()
+    const events: JobEvent[] = []
+    statements.length = 0
+    const worker = await startWorker({ guard, id: "worker's", batchSize: BATCH, once: true, onJob: (event) => events.push(event) })
+    // Another connection watches the notes job's progress: each batch commits on its own, so it sees far more values than runs.
+    const seen = new Set<number>()
+    let running = true
+    const watching = (async () => {
+      while (running) {
+        const { rows } = await sql<{
+          done: string
+        }>`select rows_done as done from refguard_jobs where relation = 'notes_owner_code_fkey'`.execute(test.db)
+        for (const row of rows) seen.add(Number(row.done))
+      }
+    })()
+    await worker.stopped.finally(() => {
+      running = false
+    })
+    await watching
+    const perTable = DELETED * PER_OWNER
+    expect(events.map((event) => [event.relation, event.state, event.rows]).sort()).toEqual([
+      ['memos_owner_code_fkey', 'done', perTable],
+      ['notes_owner_code_fkey', 'done', perTable],
+    ])
+    const { rows } = await sql<{ rows_done: string }>`select rows_done from refguard_jobs order by relation`.execute(test.db)
+    expect(rows.map((row) => Number(row.rows_done))).toEqual([perTable, perTable])
+    for (const [table, kind] of [
+      ['notes', NOTE_KIND],
+      ['memos', MEMO_KIND],
+    ] as const) {
+      expect(await countRows(test.db, table, sql`kind = ${kind}`)).toBe((OWNERS - DELETED) * PER_OWNER)
+      expect(await countRows(test.db, table, sql`kind = 'other'`)).toBe(OWNERS * 2)
+      expect(await countRows(test.db, table, sql`owner_code not in (select code from owners) and kind = ${kind}`)).toBe(0)
+    }
+    // 1,200 batches per table: the notes' went to the server in runs (a quoted value is written in as a literal),
+    // the memos' one statement each (a backslash is not: the server's standard_conforming_strings decides what it means).
+    const runs = statements.filter((text) => text.startsWith('do $refguard_run$'))
+    expect(runs.length).toBeGreaterThan(0)
+    expect(runs.length).toBeLessThan(perTable / BATCH / 10)
+    expect(runs.every((text) => text.includes('"notes"') && !text.includes('"memos"'))).toBe(true)
+    expect([...seen].filter((done) => done > 0 && done < perTable).length).toBeGreaterThan(runs.length + 1)
+    expect(statements.filter((text) => text.includes('delete from "public"."memos"')).length).toBeGreaterThanOrEqual(perTable / BATCH)
+  })
+
+  it('keeps a run within half the statement_timeout of its connections', async () => {
+    await sql`insert into owners select 't' || s from generate_series(1, 10) s`.execute(test.db)
+    await sql`insert into notes (owner_code, kind) select code, ${NOTE_KIND} from owners, generate_series(1, 2000) where code like 't%'`.execute(
+      test.db,
+    )
+    await sql`delete from refguard_jobs`.execute(test.db)
+    // The runs of 20,000 rows in batches of 10 take longer than the 80 ms each statement may.
+    const timed = new Kysely<any>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: test.url, statement_timeout: 80 }) }),
+    })
+    const timedGuard = await createGuard({ db: timed, relations: [relation('notes', NOTE_KIND)] })
+    try {
+      await timedGuard.db.deleteFrom('owners').where('code', 'like', 't%').execute()
+      const events: JobEvent[] = []
+      const worker = await startWorker({
+        guard: timedGuard,
+        batchSize: BATCH,
+        maxAttempts: 1,
+        once: true,
+        onJob: (event) => events.push(event),
+      })
+      await worker.stopped
+      expect(events.map((event) => [event.state, event.rows, event.error])).toEqual([['done', 20_000, undefined]])
+      expect(await countRows(test.db, 'notes', sql`owner_code like 't%'`)).toBe(0)
+    } finally {
+      await timedGuard.close()
+      await timed.destroy()
+    }
+  })
+})
