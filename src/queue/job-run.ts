@@ -17,7 +17,7 @@ export interface JobRun {
   batchSize: number
   /** Whether the worker is stopping: the run ends after the batch under way (a run of leaf batches on the server: at most 100 ms of them). */
   stopping(): boolean
-  /** Called with the rows of each committed batch. */
+  /** Called with the rows of each committed batch (of each run, for leaf batches sent in runs). */
   onBatch(rows: number): void
   /** At most this many batches at once on the database, across workers (see `inSlot`). */
   dbConcurrency?: number
