@@ -42,10 +42,10 @@ describe('workers with a cap on batches at once (dbConcurrency), on postgres', (
   /** Four workers drain the cascade of 8 customers; the most batches the watcher saw under way at once. */
   async function drainWatched(dbConcurrency?: number): Promise<number> {
     await emptyShop(test)
-    await fillShop(test.db, 'postgres', { customers: 8, orders: 20, lines: 200 })
+    await fillShop(test.db, 'postgres', { customers: 8, orders: 20, lines: 400 })
     for (let customer = 1; customer <= 8; customer++) await guard.db.deleteFrom('customers').where('id', '=', customer).execute()
     const workers = await Promise.all(
-      Array.from({ length: WORKERS }, () => startWorker({ guard, batchSize: 50, pollMs: 5, ...(dbConcurrency ? { dbConcurrency } : {}) })),
+      Array.from({ length: WORKERS }, () => startWorker({ guard, batchSize: 40, pollMs: 5, ...(dbConcurrency ? { dbConcurrency } : {}) })),
     )
     let most = 0
     while (Object.keys(await jobStates(test.db)).some((state) => state === 'pending' || state === 'running')) {
