@@ -69,19 +69,14 @@ describe('workers with a cap on batches at once (dbConcurrency), on postgres', (
 })
 
 describe('a cap on batches at once, on mariadb', () => {
-  let test: TestDatabase
-  let guard: Guard
-
-  beforeAll(async () => {
-    test = await createShopDatabase('mariadb', 'db_concurrency')
-    guard = await createGuard({ db: test.db, relations: RELATIONS })
-  })
-  afterAll(async () => {
-    await guard?.close()
-    await test?.drop()
-  })
-
   it('is refused: the slots are PostgreSQL advisory locks', async () => {
-    await expect(startWorker({ guard, dbConcurrency: 1 })).rejects.toThrow(/PostgreSQL only/)
+    const test = await createShopDatabase('mariadb', 'db_concurrency')
+    const guard = await createGuard({ db: test.db, relations: RELATIONS })
+    try {
+      await expect(startWorker({ guard, dbConcurrency: 1 })).rejects.toThrow(/PostgreSQL only/)
+    } finally {
+      await guard.close()
+      await test.drop()
+    }
   })
 })
