@@ -226,7 +226,7 @@ async function benchPostgres({ url, database }: BenchDatabase) {
           'Earlier versions of the batch measured 8.0× (every batch gathered the lines of all 1,000 keys), 3.9× (four round trips per batch) and 2.6× (one round trip per batch: ' +
           'the server spent 0.7 ms on the batch and the worker waited 1.0 ms). ' +
           'With 4 workers the line jobs run in parallel: four server processes busy on 2 cores, which the foreground shares. ' +
-          'With 4 workers and startWorker({ dbConcurrency: 1 }) one batch or run at a time holds the one slot (a PostgreSQL advisory lock), ' +
+          'With 4 workers and startWorker({ dbConcurrency: 1 }) one batch at a time holds the one slot (an advisory lock of its transaction; a batch of a run takes it inside the run), ' +
           'so the server gives the cascade one core however many workers wait for it. ' +
           `The ${LARGE_BATCH.toLocaleString('en')}-row case (startWorker({ batchSize: ${LARGE_BATCH} })) makes a tenth of the transactions.`,
         'Peak RSS: the Node process (the workers run in it too).',

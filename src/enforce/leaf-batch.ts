@@ -16,6 +16,13 @@ export interface BatchStamp {
   owner: Sql
   /** Updates the job's row (its id in `owned`), adding `rows` (a scalar subquery) to its progress. */
   record: (rows: Sql) => Sql
+  /**
+   * Whether the job's leaf batches may go to the server in runs (see leaf-run.ts); cleared when a run's report could
+   * not be read back, so that the rest of the job goes one batch at a time.
+   */
+  runs: boolean
+  /** With a cap on batches at once (`dbConcurrency`): the PL/pgSQL statement with which each batch of a run waits for its slot. */
+  slot?: string
 }
 
 /** A leaf batch's stamp found that its job is no longer this worker's: it changed nothing. */

@@ -155,13 +155,16 @@ export async function recordBatch(runner: Runner, job: Job, rows: number, finish
 
 /**
  * PostgreSQL: the bookkeeping a leaf batch folds into its one statement, as `recordBatch` does it in a batch's
- * transaction: the job's row locked while it is still `workerId`'s, its rows added and its lease renewed.
+ * transaction: the job's row locked while it is still `workerId`'s, its rows added and its lease renewed; `slot`,
+ * how a batch of a run waits for its slot under a cap (see batch-slots.ts).
  */
-export function leaseStamp(job: Job, workerId: string): BatchStamp {
+export function leaseStamp(job: Job, workerId: string, slot?: string): BatchStamp {
   return {
     owner: sql`select id from ${sql.id(JOBS_TABLE)} where ${heldBy(job.id, workerId)} for update`,
     record: (rows) =>
       sql`update ${sql.id(JOBS_TABLE)} set rows_done = rows_done + ${rows}, locked_at = ${now('postgres')} where id in (select id from ${sql.id('owned')})`,
+    runs: true,
+    ...(slot === undefined ? {} : { slot }),
   }
 }
 

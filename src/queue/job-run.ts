@@ -3,7 +3,7 @@ import type { GuardEngine } from '../enforce/own-transaction.js'
 import { deletesLeafRows, StampLostError } from '../enforce/leaf-batch.js'
 import { runQueuedBatch } from '../enforce/queued-batch.js'
 import type { Relation } from '../model/relation.js'
-import { inSlot } from './batch-slots.js'
+import { inSlot, slotStatement } from './batch-slots.js'
 import { LeaseLostError, leaseStamp, recordBatch } from './claim.js'
 import type { Job } from './job.js'
 import { retryTransient } from './retry.js'
@@ -19,7 +19,7 @@ export interface JobRun {
   stopping(): boolean
   /** Called with the rows of each committed batch (of each run, for leaf batches sent in runs). */
   onBatch(rows: number): void
-  /** At most this many batches at once on the database, across workers (see `inSlot`). */
+  /** At most this many batches at once on the database, across workers (see batch-slots.ts; a leaf batch sent alone, not in a run, is not counted). */
   dbConcurrency?: number
 }
 
@@ -33,19 +33,17 @@ export interface JobRun {
 export async function runLocalJob(engine: GuardEngine, job: Job, relation: Relation, run: JobRun): Promise<JobOutcome> {
   const window = new KeyWindow(job.changes.length)
   const leaf = await engine.statements((context) => deletesLeafRows(context, relation, job.action))
-  const stamp = leaseStamp(job, run.workerId)
+  const stamp = leaseStamp(job, run.workerId, run.dbConcurrency === undefined ? undefined : slotStatement(run.dbConcurrency))
   const nextBatch = leaf
     ? () =>
-        engine.statements((context) =>
-          inSlot(context.runner, run.dbConcurrency, false, async () => {
-            const result = await runQueuedBatch(context, relation, job.action, job.changes, run.batchSize, window, stamp)
-            if (result.finished && !(await recordBatch(context.runner, job, 0, true, run.workerId))) throw new LeaseLostError(job.id)
-            return result
-          }),
-        )
+        engine.statements(async (context) => {
+          const result = await runQueuedBatch(context, relation, job.action, job.changes, run.batchSize, window, stamp)
+          if (result.finished && !(await recordBatch(context.runner, job, 0, true, run.workerId))) throw new LeaseLostError(job.id)
+          return result
+        })
     : () =>
         engine.transaction((context) =>
-          inSlot(context.runner, run.dbConcurrency, true, async () => {
+          inSlot(context.runner, run.dbConcurrency, async () => {
             const result = await runQueuedBatch({ ...context, job: job.id }, relation, job.action, job.changes, run.batchSize, window)
             if (!(await recordBatch(context.runner, job, result.rows, result.finished, run.workerId))) throw new LeaseLostError(job.id)
             return result

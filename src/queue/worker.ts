@@ -32,9 +32,9 @@ export interface WorkerOptions {
   /** Child rows per batch; each batch is its own short transaction (default 1000). */
   batchSize?: number
   /**
-   * At most this many batches (or runs of leaf batches) at once on the database, counted across every worker that
-   * sets it, on any machine: a cap on the server's cores that cascades take (PostgreSQL only; default: no cap). Jobs
-   * whose children are in another database are not counted.
+   * At most this many batches at once on the database, counted across every worker that sets it, on any machine: a
+   * cap on the server's cores that cascades take (PostgreSQL only; default: no cap; see batch-slots.ts). A leaf batch
+   * sent alone, not in a run, and jobs whose children are in another database are not counted.
    */
   dbConcurrency?: number
   /** Failed attempts after which a job is dead-lettered (default 5). */

@@ -13,16 +13,14 @@ const RELATIONS = [
 const WORKERS = 4
 
 /**
- * Batches under way on the database, as another connection sees them: sessions in a transaction (a batch, or a run
- * of leaf batches) other than claims and bookkeeping of refguard_jobs, and than a batch that has only begun or is
- * still asking for its slot.
+ * Batches under way on the database, as another connection sees them: sessions holding a row lock or a write lock on
+ * orders or order_lines. A batch takes its slot first, then its locks, and gives both back when it commits; between
+ * the batches of a run, and while it waits for a slot, a session holds neither.
  */
 async function batchesUnderWay(test: TestDatabase): Promise<number> {
-  const { rows } = await sql<{ n: unknown }>`select count(*) as n from pg_stat_activity
-    where datname = current_database() and pid <> pg_backend_pid() and xact_start is not null
-      and (query like 'do $refguard_run$%' or (query not like '%refguard_jobs%' and query not like '%advisory%' and query not like 'begin%'))`.execute(
-    test.db,
-  )
+  const { rows } = await sql<{ n: unknown }>`select count(distinct pid) as n from pg_locks
+    where granted and pid <> pg_backend_pid() and locktype = 'relation' and mode in ('RowExclusiveLock', 'RowShareLock')
+      and relation in (cast('orders' as regclass), cast('order_lines' as regclass))`.execute(test.db)
   return Number(rows[0]?.n)
 }
 

@@ -20,6 +20,49 @@ const DELETED = 30
 const PER_OWNER = 400
 const BATCH = 10
 
+/**
+ * A pg pool that sends every statement outside a transaction to the next of its sessions, and a transaction's
+ * statements to the session it began on, as a pooler in transaction mode (PgBouncer) does: session state set by
+ * one statement is not there for the next.
+ */
+function transactionPooler(url: string, sessions: number) {
+  const pool = new pg.Pool({ connectionString: url, max: sessions })
+  const clients: pg.PoolClient[] = []
+  const inTransaction = new Set<pg.PoolClient>()
+  let next = 0
+  return {
+    clients,
+    async open(): Promise<void> {
+      for (let i = 0; i < sessions; i++) clients.push(await pool.connect())
+    },
+    async connect() {
+      let pinned: pg.PoolClient | undefined
+      return {
+        query(text: string, values?: unknown[]) {
+          const free = clients.filter((client) => !inTransaction.has(client))
+          const client = pinned ?? free[next++ % free.length] ?? clients[0]
+          if (!client) throw new Error('the pooler is not open')
+          if (/^\s*begin/i.test(text)) {
+            pinned = client
+            inTransaction.add(client)
+          }
+          const result = client.query(text, values)
+          if (/^\s*(commit|rollback)/i.test(text)) {
+            inTransaction.delete(client)
+            pinned = undefined
+          }
+          return result
+        },
+        release() {},
+      }
+    },
+    async end(): Promise<void> {
+      for (const client of clients) client.release()
+      await pool.end()
+    },
+  }
+}
+
 function relation(table: string, kind: string) {
   return {
     child: { table, columns: ['owner_code'], where: { kind } },
@@ -107,6 +150,46 @@ describe('leaf batches run on the server, on postgres', () => {
     expect(runs.every((text) => text.includes('"notes"') && !text.includes('"memos"'))).toBe(true)
     expect([...seen].filter((done) => done > 0 && done < perTable).length).toBeGreaterThan(runs.length + 1)
     expect(statements.filter((text) => text.includes('delete from "public"."memos"')).length).toBeGreaterThanOrEqual(perTable / BATCH)
+  })
+
+  it('behind a pooler in transaction mode, acts on its own keys only, and goes on one batch at a time', async () => {
+    await sql`insert into owners select 'q' || s from generate_series(1, 5) s`.execute(test.db)
+    await sql`insert into notes (owner_code, kind) select code, ${NOTE_KIND} from owners, generate_series(1, 300) where code like 'q%'`.execute(
+      test.db,
+    )
+    // Orphans that no job is for: they stay.
+    await sql`insert into notes (owner_code, kind) select 'x1', ${NOTE_KIND} from generate_series(1, 50)`.execute(test.db)
+    await sql`delete from refguard_jobs`.execute(test.db)
+    const pooler = transactionPooler(test.url, 3)
+    await pooler.open()
+    // What an earlier run left in every session: keys and a report that are not this job's.
+    for (const client of pooler.clients) {
+      await client.query(`select set_config('refguard.leaf_keys', '{x1}', false), set_config('refguard.leaf_run', $1, false)`, [
+        JSON.stringify({ token: 'stale', rows: 0, found: 0, owned: 1, from: 0, width: 1 }),
+      ])
+    }
+    const pooled = new Kysely<any>({ dialect: new PostgresDialect({ pool: pooler as unknown as pg.Pool }) })
+    const pooledGuard = await createGuard({ db: pooled, relations: [relation('notes', NOTE_KIND)] })
+    try {
+      await pooledGuard.db.deleteFrom('owners').where('code', 'like', 'q%').execute()
+      const events: JobEvent[] = []
+      const worker = await startWorker({
+        guard: pooledGuard,
+        batchSize: BATCH,
+        maxAttempts: 1,
+        once: true,
+        onJob: (event) => events.push(event),
+      })
+      await worker.stopped
+      expect(events.map((event) => [event.state, event.error])).toEqual([['done', undefined]])
+      expect(await countRows(test.db, 'notes', sql`owner_code like 'q%'`)).toBe(0)
+      expect(await countRows(test.db, 'notes', sql`owner_code = 'x1'`)).toBe(50)
+      const { rows } = await sql<{ rows_done: string }>`select rows_done from refguard_jobs`.execute(test.db)
+      expect(rows.map((row) => Number(row.rows_done))).toEqual([1500])
+    } finally {
+      await pooledGuard.close()
+      await pooled.destroy()
+    }
   })
 
   it('keeps a run within half the statement_timeout of its connections', async () => {
