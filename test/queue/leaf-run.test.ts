@@ -63,6 +63,20 @@ function transactionPooler(url: string, sessions: number) {
   }
 }
 
+/** Deletes the owners whose code starts with `prefix` through a guard on `db`, and drains their job with a worker on it. */
+async function drainOwners(db: Kysely<any>, prefix: string): Promise<JobEvent[]> {
+  const guard = await createGuard({ db, relations: [relation('notes', NOTE_KIND)] })
+  try {
+    await guard.db.deleteFrom('owners').where('code', 'like', `${prefix}%`).execute()
+    const events: JobEvent[] = []
+    const worker = await startWorker({ guard, batchSize: BATCH, maxAttempts: 1, once: true, onJob: (event) => events.push(event) })
+    await worker.stopped
+    return events
+  } finally {
+    await guard.close()
+  }
+}
+
 function relation(table: string, kind: string) {
   return {
     child: { table, columns: ['owner_code'], where: { kind } },
@@ -169,25 +183,14 @@ describe('leaf batches run on the server, on postgres', () => {
       ])
     }
     const pooled = new Kysely<any>({ dialect: new PostgresDialect({ pool: pooler as unknown as pg.Pool }) })
-    const pooledGuard = await createGuard({ db: pooled, relations: [relation('notes', NOTE_KIND)] })
     try {
-      await pooledGuard.db.deleteFrom('owners').where('code', 'like', 'q%').execute()
-      const events: JobEvent[] = []
-      const worker = await startWorker({
-        guard: pooledGuard,
-        batchSize: BATCH,
-        maxAttempts: 1,
-        once: true,
-        onJob: (event) => events.push(event),
-      })
-      await worker.stopped
+      const events = await drainOwners(pooled, 'q')
       expect(events.map((event) => [event.state, event.error])).toEqual([['done', undefined]])
       expect(await countRows(test.db, 'notes', sql`owner_code like 'q%'`)).toBe(0)
       expect(await countRows(test.db, 'notes', sql`owner_code = 'x1'`)).toBe(50)
       const { rows } = await sql<{ rows_done: string }>`select rows_done from refguard_jobs`.execute(test.db)
       expect(rows.map((row) => Number(row.rows_done))).toEqual([1500])
     } finally {
-      await pooledGuard.close()
       await pooled.destroy()
     }
   })
@@ -202,22 +205,11 @@ describe('leaf batches run on the server, on postgres', () => {
     const timed = new Kysely<any>({
       dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: test.url, statement_timeout: 80 }) }),
     })
-    const timedGuard = await createGuard({ db: timed, relations: [relation('notes', NOTE_KIND)] })
     try {
-      await timedGuard.db.deleteFrom('owners').where('code', 'like', 't%').execute()
-      const events: JobEvent[] = []
-      const worker = await startWorker({
-        guard: timedGuard,
-        batchSize: BATCH,
-        maxAttempts: 1,
-        once: true,
-        onJob: (event) => events.push(event),
-      })
-      await worker.stopped
+      const events = await drainOwners(timed, 't')
       expect(events.map((event) => [event.state, event.rows, event.error])).toEqual([['done', 20_000, undefined]])
       expect(await countRows(test.db, 'notes', sql`owner_code like 't%'`)).toBe(0)
     } finally {
-      await timedGuard.close()
       await timed.destroy()
     }
   })
