@@ -108,7 +108,8 @@ async function benchPostgres({ url, database }: BenchDatabase) {
     latencies[name] = [...(latencies[name] ?? []), ...values]
   }
   /** Untimed: the data, a guard for the foreground (its own connections), one for the timed delete, and the workers. */
-  const refguardCase = (mode: Mode, workers: number, batchSize = BATCH, dbConcurrency?: number) => {
+  /** The case `name` (its latencies are recorded under it): `workers` workers, or none for inline. */
+  const refguardCase = (name: string, mode: Mode, workers: number, batchSize = BATCH, dbConcurrency?: number) => {
     let foreground: Guard
     let deleter: Guard
     let running: Worker[] = []
@@ -127,7 +128,7 @@ async function benchPostgres({ url, database }: BenchDatabase) {
           await deleter.db.deleteFrom('customers').where('id', '=', 1).execute()
           if (mode === 'queued') await drained(db)
         })
-        record(`${mode} ${workers}${batchSize === BATCH ? '' : ` ${batchSize}`}${dbConcurrency === undefined ? '' : ' capped'}`, values)
+        record(name, values)
       },
       verify: async () => {
         await Promise.all(running.map((worker) => worker.stop()))
@@ -151,11 +152,11 @@ async function benchPostgres({ url, database }: BenchDatabase) {
         run: async () => record('native', await withForeground(foregroundDb.db, () => sql`delete from customers where id = 1`.execute(db))),
         verify: () => verify(db, 'native'),
       },
-      'inline 0': refguardCase('inline', 0),
-      'queued 1': refguardCase('queued', 1),
-      'queued 4': refguardCase('queued', 4),
-      'queued 4 capped': refguardCase('queued', 4, BATCH, 1),
-      [`queued 1 ${LARGE_BATCH}`]: refguardCase('queued', 1, LARGE_BATCH),
+      'inline 0': refguardCase('inline 0', 'inline', 0),
+      'queued 1': refguardCase('queued 1', 'queued', 1),
+      'queued 4': refguardCase('queued 4', 'queued', 4),
+      'queued 4 capped': refguardCase('queued 4 capped', 'queued', 4, BATCH, 1),
+      'queued 1 10000': refguardCase('queued 1 10000', 'queued', 1, LARGE_BATCH),
     })) as Record<'native' | 'inline 0' | 'queued 1' | 'queued 4' | 'queued 4 capped' | 'queued 1 10000', Timing>
     const rss = peakRssMib()
     const idle = { native: percentile(latencies['idle native'] ?? [], 99), refguard: percentile(latencies['idle refguard'] ?? [], 99) }
